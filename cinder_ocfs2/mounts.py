@@ -1,0 +1,147 @@
+# Copyright 2026 The cinder-ocfs2 Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The mount table of this node, as records, from /proc/self/mountinfo.
+
+``parse_mountinfo`` is pure (text in, records out); ``read_mountinfo`` reads
+the file. Reading it is one small read with no subprocess, cheap enough to
+do on every volume operation, which is how the driver sees a LUN mounted a
+moment ago.
+"""
+
+import dataclasses
+import os
+import re
+
+# Root of the proc filesystem; tests and the status command point it at a
+# captured tree (like psutil.PROCFS_PATH).
+PROC_ROOT = '/proc'
+
+# An octal escape as the kernel writes it in mount paths: space is \040,
+# tab \011, newline \012, backslash \134 (fs/proc_namespace.c, mangle()).
+_OCTAL_ESCAPE = re.compile(r'\\([0-7]{3})')
+
+
+class MountinfoParseError(ValueError):
+    """A mountinfo line that does not have the kernel's layout."""
+
+    def __init__(self, line, reason):
+        super().__init__('unparsable mountinfo line (%s): %r' % (reason, line))
+        self.line = line
+
+
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """One line of /proc/self/mountinfo (see proc(5))."""
+
+    # Field 1: unique id of the mount.
+    mount_id: int
+    # Field 2: id of the parent mount.
+    parent_id: int
+    # Field 3: st_dev of files on this filesystem, "major:minor".
+    device_number: str
+    # Field 4: directory of the filesystem that forms the root of the mount.
+    root: str
+    # Field 5: where it is mounted, octal escapes decoded.
+    mount_point: str
+    # Field 6: per-mount options, e.g. ("rw", "relatime").
+    mount_options: tuple
+    # Field after the "-" separator: filesystem type, e.g. "ocfs2".
+    fs_type: str
+    # Next field: mount source, usually the device, e.g. "/dev/sdc".
+    source: str
+    # Last field: superblock options, e.g. ("rw", "heartbeat=local").
+    super_options: tuple
+
+    @property
+    def read_only(self):
+        """True if the mount or its superblock is read-only.
+
+        OCFS2 remounts a filesystem read-only on errors
+        (errors=remount-ro): that shows in the superblock options, while
+        "mount -o remount,ro" shows in the per-mount options. Check both.
+        """
+        return 'ro' in self.mount_options or 'ro' in self.super_options
+
+    def super_option(self, name):
+        """Value of a superblock option such as "heartbeat", or None."""
+        prefix = name + '='
+        for option in self.super_options:
+            if option.startswith(prefix):
+                return option[len(prefix):]
+        return None
+
+    def __str__(self):
+        return '%s on %s type %s' % (self.source, self.mount_point,
+                                     self.fs_type)
+
+
+def unescape(field):
+    r"""Decode the kernel's octal escapes: "a\040b" -> "a b"."""
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo_line(line):
+    """Parse one mountinfo line into a Mount.
+
+    Example::
+
+        36 25 8:32 / /var/lib/cinder/ocfs2/lun1 rw,relatime shared:1 - ocfs2
+        /dev/sdc rw,heartbeat=local,cluster_stack=o2cb
+
+    gives Mount(mount_id=36, parent_id=25, device_number='8:32', root='/',
+    mount_point='/var/lib/cinder/ocfs2/lun1', fs_type='ocfs2',
+    source='/dev/sdc', ...). Optional fields (field 7) vary in number, so
+    the filesystem fields are found after the "-" separator.
+    """
+    fields = line.split(' ')
+    try:
+        separator = fields.index('-', 6)
+    except ValueError:
+        raise MountinfoParseError(line, 'no "-" separator') from None
+    if separator < 6 or len(fields) < separator + 4:
+        raise MountinfoParseError(line, 'too few fields')
+    try:
+        mount_id, parent_id = int(fields[0]), int(fields[1])
+    except ValueError:
+        raise MountinfoParseError(line, 'mount ids are not numbers') from None
+    return Mount(
+        mount_id=mount_id,
+        parent_id=parent_id,
+        device_number=fields[2],
+        root=unescape(fields[3]),
+        mount_point=unescape(fields[4]),
+        mount_options=tuple(fields[5].split(',')),
+        fs_type=unescape(fields[separator + 1]),
+        source=unescape(fields[separator + 2]),
+        super_options=tuple(fields[separator + 3].split(',')),
+    )
+
+
+def parse_mountinfo(text):
+    """Parse the whole of /proc/self/mountinfo into a list of Mounts."""
+    return [parse_mountinfo_line(line)
+            for line in text.splitlines() if line.strip()]
+
+
+def read_mountinfo(proc_root=None):
+    """Return the text of this process's mountinfo."""
+    with open(os.path.join(proc_root or PROC_ROOT, 'self', 'mountinfo'),
+              encoding='utf-8', errors='surrogateescape') as mountinfo:
+        return mountinfo.read()
+
+
+def current_mounts(proc_root=None):
+    """The mounts of this node now, newest last (as the kernel lists)."""
+    return parse_mountinfo(read_mountinfo(proc_root))

@@ -1,0 +1,78 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+import os
+from unittest import mock
+
+import fixtures
+import testtools
+
+from cinder_ocfs2 import pools
+
+VOLUME = 'volume-%s' % ('1' * 8 + '-1111-1111-1111-' + '1' * 12)
+SNAPSHOT = 'snapshot-%s' % ('2' * 8 + '-2222-2222-2222-' + '2' * 12)
+GiB = 1024 ** 3
+
+
+class PoolsTestCase(testtools.TestCase):
+
+    def test_read_capacity_counts_volume_and_snapshot_files_only(self):
+        lun = self.useFixture(fixtures.TempDir()).path
+        sizes = {VOLUME: 3 * GiB, SNAPSHOT: GiB,
+                 VOLUME + '.info': 100, VOLUME + '.' + SNAPSHOT[9:]: 5 * GiB,
+                 '.cinder-ocfs2-lun': 10, 'volume-not-a-uuid': GiB}
+        for name, size in sizes.items():
+            with open(os.path.join(lun, name), 'wb') as f:
+                f.truncate(size)
+        os.mkdir(os.path.join(lun, 'volume-%s' % ('3' * 8 + '-3333-3333-'
+                                                  '3333-' + '3' * 12)))
+        capacity = pools.read_capacity(lun)
+        self.assertEqual(4 * GiB, capacity.provisioned)
+        self.assertEqual(1, capacity.volume_count)
+        stats = os.statvfs(lun)
+        self.assertEqual(stats.f_blocks * stats.f_frsize, capacity.total)
+
+    def test_pool_stats(self):
+        config = mock.Mock(reserved_percentage=5,
+                           max_over_subscription_ratio=20.0,
+                           ocfs2_sparse_volumes=True,
+                           ocfs2_volume_format='raw')
+        capacity = pools.Capacity(total=100 * GiB, free=25 * GiB,
+                                  provisioned=300 * GiB, volume_count=7)
+        stats = pools.pool_stats('lun1', capacity, config, reflink=True,
+                                 extra={'backend_state': 'up'})
+        self.assertEqual('lun1', stats['pool_name'])
+        self.assertEqual(100.0, stats['total_capacity_gb'])
+        self.assertEqual(25.0, stats['free_capacity_gb'])
+        self.assertEqual(300.0, stats['provisioned_capacity_gb'])
+        self.assertEqual(5, stats['reserved_percentage'])
+        self.assertEqual(20.0, stats['max_over_subscription_ratio'])
+        self.assertTrue(stats['thin_provisioning_support'])
+        self.assertFalse(stats['thick_provisioning_support'])
+        self.assertTrue(stats['reflink_support'])
+        self.assertFalse(stats['online_extend_support'])
+        self.assertEqual(7, stats['volume_count'])
+        self.assertEqual('up', stats['backend_state'])
+
+    def test_pool_stats_thick(self):
+        config = mock.Mock(reserved_percentage=0,
+                           max_over_subscription_ratio=1.0,
+                           ocfs2_sparse_volumes=False,
+                           ocfs2_volume_format='raw')
+        stats = pools.pool_stats('lun1', pools.Capacity(GiB, GiB, 0, 0),
+                                 config, reflink=False)
+        self.assertFalse(stats['thin_provisioning_support'])
+        self.assertTrue(stats['thick_provisioning_support'])
+        self.assertFalse(stats['fast_snapshot_support'])
