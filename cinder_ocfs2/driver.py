@@ -26,14 +26,12 @@ them, and full copies otherwise. qcow2 volumes (``ocfs2_volume_format =
 qcow2``) use cinder's RemoteFS qcow2 overlay chains for snapshots.
 """
 
-import contextlib
 import os
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
 from oslo_utils import units
 
-from cinder.common import constants
 from cinder import exception as cinder_exception
 from cinder.i18n import _
 from cinder.image import image_utils
@@ -210,18 +208,6 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
                       'NOT supported; snapshots and clones are full copies'})
         return self._reflink_by_fsid[fsid]
 
-    @staticmethod
-    @contextlib.contextmanager
-    def _space_errors(lun, action, name):
-        """Turn "the LUN filled up" failures into one clear error."""
-        try:
-            yield
-        except (OSError, processutils.ProcessExecutionError) as err:
-            if volume_files.is_no_space(err, lun.path):
-                raise exception.NoSpaceOnLun(pool=lun.pool, action=action,
-                                             name=name) from err
-            raise
-
     def _lock(self, lun, volume_id, operation):
         return locks.cluster_lock(lun.path, 'volume-%s' % volume_id,
                                   self.configuration.ocfs2_lock_timeout,
@@ -246,7 +232,7 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         lun = self._lun_of(volume)
         path = os.path.join(lun.path, volume.name)
         volume_format = self.configuration.ocfs2_volume_format
-        with self._space_errors(lun, 'creating', volume.name):
+        with volume_files.no_space_errors(lun, 'creating', volume.name):
             if volume_format == QCOW2:
                 volume_files.create_qcow2(self._execute_quietly, path,
                                           volume.size * units.Gi,
@@ -375,7 +361,8 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
                              'would not be consistent. Detach the volume '
                              'first.') % {'snap': snapshot.id,
                                           'vol': volume.id, 'lun': lun})
-            with self._space_errors(lun, 'snapshotting', volume.name):
+            with volume_files.no_space_errors(lun, 'snapshotting',
+                                              volume.name):
                 method = volume_files.copy_raw(
                     self._execute_quietly, source,
                     self._snapshot_path(lun, snapshot), self._file_mode,
@@ -432,7 +419,8 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         lun = self._place(volume)
         target = os.path.join(lun.path, volume.name)
         same_lun = lun.path == source_lun.path
-        with self._space_errors(lun, 'copying %s to' % what, volume.name):
+        with volume_files.no_space_errors(lun, 'copying %s to' % what,
+                                          volume.name):
             method = volume_files.copy_raw(
                 self._execute_quietly, source_path, target, self._file_mode,
                 use_reflink=same_lun and self._can_reflink(lun))
@@ -517,8 +505,8 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         lun = self._lun_of(volume)
         path = os.path.join(lun.path, volume.name)
         with self._lock(lun, volume.id, 'copy_image_to_volume'):
-            with self._space_errors(lun, 'writing image %s to' % image_id,
-                                    volume.name):
+            with volume_files.no_space_errors(
+                    lun, 'writing image %s to' % image_id, volume.name):
                 try:
                     super().copy_image_to_volume(context, volume,
                                                  image_service, image_id,
@@ -557,10 +545,9 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
     # -- stats -------------------------------------------------------------
 
     def _update_volume_stats(self):
-        config = self.configuration
-        selection = self._inventory.scan()
+        """Needed by parent class: one pool per usable, verified LUN."""
         pool_list = []
-        for pool, lun in sorted(selection.usable.items()):
+        for pool, lun in sorted(self._inventory.scan().usable.items()):
             try:
                 identity.verify(lun)
                 capacity = pools.read_capacity(lun.path)
@@ -569,14 +556,9 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
                 LOG.warning('OCFS2 %(lun)s left out of the stats: %(err)s',
                             {'lun': lun, 'err': err})
                 continue
-            pool_list.append(pools.pool_stats(pool, capacity, config,
+            pool_list.append(pools.pool_stats(pool, capacity,
+                                              self.configuration,
                                               can_reflink))
-        self._stats = {
-            'volume_backend_name': (config.safe_get('volume_backend_name') or
-                                    self.volume_backend_name),
-            'vendor_name': self.vendor_name,
-            'driver_version': self.VERSION,
-            'storage_protocol': constants.FILE,
-            'sparse_copy_volume': True,
-            'pools': pool_list,
-        }
+        self._stats = pools.backend_stats(
+            self.configuration.safe_get('volume_backend_name') or
+            self.volume_backend_name, self.VERSION, pool_list)

@@ -25,6 +25,10 @@ import re
 
 from oslo_utils import units
 
+from cinder.common import constants
+
+VENDOR_NAME = 'Open Source'
+
 # Files that hold volume data a guest may fill: volumes and snapshots.
 # qcow2 overlay files (volume-<id>.<snapshot id>) share the virtual size
 # of their volume and are not counted again.
@@ -100,3 +104,16 @@ def pool_stats(pool, capacity, config, reflink, extra=None):
     }
     stats.update(extra or {})
     return stats
+
+
+def backend_stats(backend_name, driver_version, pool_list):
+    """The backend's record for the scheduler, around its pools."""
+    return {
+        'volume_backend_name': backend_name,
+        'vendor_name': VENDOR_NAME,
+        'driver_version': driver_version,
+        # The volumes are files; they are attached as files ("gpfs").
+        'storage_protocol': constants.FILE,
+        'sparse_copy_volume': True,
+        'pools': pool_list,
+    }

@@ -27,6 +27,8 @@ import errno
 import os
 import stat
 
+from oslo_concurrency import processutils
+
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import reflink
 
@@ -182,3 +184,15 @@ def is_no_space(err, directory):
     except OSError:
         return False
     return stats.f_bavail * stats.f_frsize < 1024 * 1024
+
+
+@contextlib.contextmanager
+def no_space_errors(lun, action, name):
+    """Turn "the LUN filled up" failures into one NoSpaceOnLun error."""
+    try:
+        yield
+    except (OSError, processutils.ProcessExecutionError) as err:
+        if is_no_space(err, lun.path):
+            raise exception.NoSpaceOnLun(pool=lun.pool, action=action,
+                                         name=name) from err
+        raise

@@ -27,8 +27,8 @@ import os
 import shutil
 import stat
 import subprocess
-import uuid
 from unittest import mock
+import uuid
 
 import ddt
 import fixtures
