@@ -117,7 +117,7 @@ class LunInventory:
 
     def scan(self):
         """Read the mount table now and return a Selection."""
-        mounts = mounts_mod.current_mounts(self.proc_root)
+        mounts = mounts_mod.current_mounts(self.proc_root, below=self.base)
         selection = select_luns(mounts, self.base, self.allowed)
         self._log_changes(selection)
         return selection

@@ -89,7 +89,15 @@ class Mount:
 
 def unescape(field):
     r"""Decode the kernel's octal escapes: "a\040b" -> "a b"."""
+    if '\\' not in field:
+        return field
     return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def escape(path):
+    r"""Encode a path as the kernel writes it: "a b" -> "a\040b"."""
+    return (path.replace('\\', '\\134').replace(' ', '\\040')
+            .replace('\t', '\\011').replace('\n', '\\012'))
 
 
 def parse_mountinfo_line(line):
@@ -129,10 +137,24 @@ def parse_mountinfo_line(line):
     )
 
 
-def parse_mountinfo(text):
-    """Parse the whole of /proc/self/mountinfo into a list of Mounts."""
-    return [parse_mountinfo_line(line)
-            for line in text.splitlines() if line.strip()]
+def parse_mountinfo(text, below=None):
+    """Parse /proc/self/mountinfo into a list of Mounts.
+
+    :param below: optional directory; only mounts whose mount point is
+        inside it are parsed (a cheap prefix test on the raw line first,
+        so a node with hundreds of mounts costs little).
+    """
+    prefix = escape(below.rstrip('/') + '/') if below else None
+    mounts = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if prefix is not None:
+            fields = line.split(' ', 5)
+            if len(fields) > 4 and not fields[4].startswith(prefix):
+                continue
+        mounts.append(parse_mountinfo_line(line))
+    return mounts
 
 
 def read_mountinfo(proc_root=None):
@@ -142,6 +164,6 @@ def read_mountinfo(proc_root=None):
         return mountinfo.read()
 
 
-def current_mounts(proc_root=None):
-    """The mounts of this node now, newest last (as the kernel lists)."""
-    return parse_mountinfo(read_mountinfo(proc_root))
+def current_mounts(proc_root=None, below=None):
+    """The mounts of this node now, in the kernel's order (newest last)."""
+    return parse_mountinfo(read_mountinfo(proc_root), below)

@@ -34,10 +34,7 @@ OCFS2_OPTIONS = ('rw,relatime,_netdev,heartbeat=local,nointr,data=ordered,'
                  'coherency=full,user_xattr,acl')
 
 
-def escape(path):
-    """Escape a path as the kernel does in mountinfo."""
-    return (path.replace('\\', '\\134').replace(' ', '\\040')
-            .replace('\t', '\\011').replace('\n', '\\012'))
+escape = mounts.escape
 
 
 class FakeNode(fixtures.Fixture):

@@ -84,6 +84,15 @@ class ParseMountinfoTestCase(testtools.TestCase):
         self.assertIn(reason, str(err))
         self.assertIn(repr(line), str(err))
 
+    def test_parse_mountinfo_below_a_directory(self):
+        parsed = mounts.parse_mountinfo(SAMPLE, below='/var/lib/cinder/ocfs2')
+        self.assertEqual(['/var/lib/cinder/ocfs2/192.168.10.91_sda',
+                          '/var/lib/cinder/ocfs2/lun two'],
+                         [mount.mount_point for mount in parsed])
+        # The prefix test does not match a sibling with a longer name.
+        self.assertEqual([], mounts.parse_mountinfo(
+            SAMPLE, below='/var/lib/cinder/ocfs'))
+
     def test_unescape_round_trip(self):
         path = '/a b\\c\td'
         self.assertEqual(path, mounts.unescape(fake_node.escape(path)))
