@@ -1,0 +1,174 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""A long-lived OCFS2Driver in a lab guest, driven through request files.
+
+Importing cinder in a TCG guest takes ~40 s, so each node runs one server
+for the whole functional run instead of one process per test. The host
+writes ``req-<n>.json`` into the node's exchange folder; the server calls
+the real driver on the node's real OCFS2 mounts and writes
+``resp-<n>.json``. Volume and snapshot objects are cinder's own objects
+built from plain specs; only their database saves are switched off (there
+is no cinder database in the guest).
+
+    python -m cinder_ocfs2.tests.functional.driver_server /lab/driver
+"""
+
+import json
+import os
+import sys
+import time
+import traceback
+
+POLL_SECONDS = 0.05
+
+
+def _write_json(path, data):
+    temp = path + '.tmp'
+    with open(temp, 'w') as out:
+        json.dump(data, out, default=str)
+    os.rename(temp, path)
+
+
+class DriverServer:
+    """Holds one driver per configuration and answers requests."""
+
+    def __init__(self, exchange):
+        self.exchange = exchange
+        from cinder import context
+        from cinder import objects
+        # Imported now, not on first use: importing cinder's test package
+        # takes seconds in a guest and would be counted in a driver call.
+        from cinder.tests.unit import fake_snapshot  # noqa: F401
+        from cinder.tests.unit import fake_volume  # noqa: F401
+        from oslo_config import cfg
+        from oslo_log import log
+
+        from cinder_ocfs2 import driver  # noqa: F401
+
+        objects.register_all()
+        # No cinder database here: saving an object is a no-op.
+        for cls in (objects.Volume, objects.Snapshot):
+            cls.save = lambda self: None
+        log.register_options(cfg.CONF)
+        cfg.CONF([], project='cinder')
+        cfg.CONF.set_override('log_file',
+                              os.path.join(exchange, 'server.log'))
+        cfg.CONF.set_override('debug', True)
+        log.setup(cfg.CONF, 'cinder')
+        self.conf = cfg.CONF
+        self.context = context.get_admin_context()
+        self.drivers = {}
+
+    def driver(self, overrides):
+        key = json.dumps(overrides or {}, sort_keys=True)
+        if key not in self.drivers:
+            from cinder.volume import configuration
+            from cinder.volume import driver as base_driver
+
+            from cinder_ocfs2 import driver
+
+            group = 'ocfs2_%d' % len(self.drivers)
+            config = configuration.Configuration(base_driver.volume_opts,
+                                                 config_group=group)
+            instance = driver.OCFS2Driver(configuration=config)
+            self.conf.set_override('volume_backend_name', 'ocfs2',
+                                   group=group)
+            for name, value in (overrides or {}).items():
+                self.conf.set_override(name, value, group=group)
+            instance.do_setup(self.context)
+            instance.check_for_setup_error()
+            self.drivers[key] = instance
+        return self.drivers[key]
+
+    def volume(self, spec):
+        from cinder.tests.unit import fake_volume
+
+        volume = fake_volume.fake_volume_obj(
+            self.context, id=spec['id'], size=spec['size'],
+            host='lab@ocfs2#%s' % spec.get('pool', ''),
+            status=spec.get('status', 'available'),
+            provider_location=spec.get('provider_location'))
+        volume.admin_metadata = {'format': spec.get('format', 'raw')}
+        return volume
+
+    def snapshot(self, spec):
+        from cinder.tests.unit import fake_snapshot
+
+        volume = self.volume(spec['volume'])
+        snapshot = fake_snapshot.fake_snapshot_obj(
+            self.context, id=spec['id'], volume_id=volume.id,
+            volume_size=spec['volume']['size'],
+            status=spec.get('status', 'available'))
+        snapshot.volume = volume
+        return snapshot
+
+    def handle(self, request):
+        driver = self.driver(request.get('config'))
+        method = request['method']
+        args = []
+        for kind, spec in request.get('args', []):
+            if kind == 'volume':
+                args.append(self.volume(spec))
+            elif kind == 'snapshot':
+                args.append(self.snapshot(spec))
+            elif kind == 'context':
+                args.append(self.context)
+            else:
+                args.append(spec)
+        if method == 'get_volume_stats':
+            return driver.get_volume_stats(refresh=True)
+        return getattr(driver, method)(*args)
+
+    def serve(self):
+        _write_json(os.path.join(self.exchange, 'ready.json'),
+                    {'pid': os.getpid()})
+        done = set()
+        while not os.path.exists(os.path.join(self.exchange, 'STOP')):
+            pending = sorted(
+                (name for name in os.listdir(self.exchange)
+                 if name.startswith('req-') and name.endswith('.json') and
+                 name not in done),
+                key=lambda name: int(name[4:-5]))
+            if not pending:
+                time.sleep(POLL_SECONDS)
+                continue
+            for name in pending:
+                done.add(name)
+                self.answer(name)
+
+    def answer(self, name):
+        with open(os.path.join(self.exchange, name)) as request_file:
+            request = json.load(request_file)
+        started = time.monotonic()
+        try:
+            response = {'ok': True, 'result': self.handle(request)}
+        except Exception as err:
+            response = {'ok': False, 'error': type(err).__name__,
+                        'message': str(err),
+                        'traceback': traceback.format_exc()}
+        response['seconds'] = time.monotonic() - started
+        _write_json(os.path.join(self.exchange, 'resp-' + name[4:]),
+                    response)
+
+
+def main():
+    exchange = sys.argv[1]
+    os.makedirs(exchange, exist_ok=True)
+    DriverServer(exchange).serve()
+
+
+if __name__ == '__main__':
+    main()
