@@ -43,6 +43,7 @@ from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
 from cinder_ocfs2 import locks
 from cinder_ocfs2 import luns
+from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
 from cinder_ocfs2 import pools
 from cinder_ocfs2 import reflink
@@ -100,6 +101,10 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         self._inventory = None
         self._file_mode = 0o660
         self._reflink_by_fsid = {}
+        # Roots of /sys, configfs and /etc for o2cb state (tests point
+        # them at captured trees).
+        self._o2cb_roots = {}
+        self._last_cluster_report = None
 
     @staticmethod
     def get_driver_options():
@@ -122,6 +127,7 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
                  {'backend': config.safe_get('volume_backend_name'),
                   'count': len(found), 'base': self.base,
                   'pools': ', '.join(lun.pool for lun in found) or 'none'})
+        self._cluster_state()
 
     def check_for_setup_error(self):
         if not os.path.isdir(self.base):
@@ -175,18 +181,72 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         return self._place(volume).pool
 
     def _place(self, volume):
-        """The LUN for a new volume: the scheduler's pool, verified."""
+        """The LUN for a new volume: the scheduler's pool, verified.
+
+        The scheduler may have decided on stats a minute old, so the LUN's
+        cluster health is checked again here.
+        """
         pool = volume_utils.extract_host(volume.host, level='pool')
+        state = self._cluster_state()
         if pool:
-            return self._lun(pool, create_marker=True)
-        # No pool in the host (an old volume or a direct call): take the
-        # LUN with the most free space.
-        usable = self._inventory.usable()
-        if not usable:
-            raise exception.NoUsableLun(base=self.base, detail='')
-        lun = max(usable, key=lambda each: os.statvfs(each.path).f_bavail)
+            lun = self._inventory.get(pool)
+        else:
+            # No pool in the host (an old volume or a direct call): take
+            # the healthy LUN with the most free space.
+            healthy = [lun for lun in self._inventory.usable()
+                       if not self._lun_problem(lun, state)]
+            if not healthy:
+                raise exception.NoUsableLun(base=self.base, detail='')
+            lun = max(healthy,
+                      key=lambda each: os.statvfs(each.path).f_bavail)
+        problem = self._lun_problem(lun, state)
+        if problem:
+            raise exception.LunUnavailable(pool=lun.pool, path=lun.path,
+                                           reason=problem)
         identity.verify(lun, create=True)
         return lun
+
+    def _cluster_state(self):
+        """The o2cb cluster's state now; logged once per change."""
+        state = o2cb.get_cluster_state(
+            self.configuration.ocfs2_cluster_name, **self._o2cb_roots)
+        report = (state.status, tuple(p.code for p in state.problems))
+        if report != self._last_cluster_report:
+            self._last_cluster_report = report
+            if state.problems:
+                LOG.warning('%(state)s. Problems: %(problems)s',
+                            {'state': state, 'problems': ' '.join(
+                                '%s (fix: %s)' % (p.message, p.fix)
+                                for p in state.problems)})
+            else:
+                LOG.info('%s.', state)
+        return state
+
+    def _cluster_down_reason(self, state):
+        """Why no LUN of this backend can take volumes, or None."""
+        wanted = self.configuration.ocfs2_cluster_name
+        if state.status is o2cb.ClusterStatus.OFFLINE or (
+                wanted and not state.online):
+            first = state.problems[0].message if state.problems else ''
+            return 'o2cb cluster %s is %s. %s' % (
+                state.name or wanted or '(none)', state.status.value, first)
+        return None
+
+    def _lun_problem(self, lun, state):
+        """Why a LUN must take no new volume now, or None.
+
+        When o2cb cannot be read at all (and no cluster name is
+        configured) nothing is known against the LUN, so it is used; the
+        state was logged.
+        """
+        down = self._cluster_down_reason(state)
+        if down:
+            return down
+        if state.online and not state.has_live_heartbeat(lun.device):
+            return ('no live o2cb heartbeat region for %s on this node; '
+                    'writing to it risks fencing. Check "o2cb '
+                    'cluster-status" and dmesg' % lun.device)
+        return None
 
     def _volume_format(self, volume):
         with volume.obj_as_admin():
@@ -546,6 +606,7 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
 
     def _update_volume_stats(self):
         """Needed by parent class: one pool per usable, verified LUN."""
+        state = self._cluster_state()
         pool_list = []
         for pool, lun in sorted(self._inventory.scan().usable.items()):
             try:
@@ -556,9 +617,12 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
                 LOG.warning('OCFS2 %(lun)s left out of the stats: %(err)s',
                             {'lun': lun, 'err': err})
                 continue
-            pool_list.append(pools.pool_stats(pool, capacity,
-                                              self.configuration,
-                                              can_reflink))
+            pool_list.append(pools.pool_stats(
+                pool, capacity, self.configuration, can_reflink,
+                down_reason=self._lun_problem(lun, state),
+                extra={'cluster_name': state.name,
+                       'cluster_status': state.status.value}))
         self._stats = pools.backend_stats(
             self.configuration.safe_get('volume_backend_name') or
-            self.volume_backend_name, self.VERSION, pool_list)
+            self.volume_backend_name, self.VERSION, pool_list,
+            down_reason=self._cluster_down_reason(state))

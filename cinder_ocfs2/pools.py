@@ -72,7 +72,8 @@ def _gib(size_bytes):
     return round(size_bytes / units.Gi, 2)
 
 
-def pool_stats(pool, capacity, config, reflink, extra=None):
+def pool_stats(pool, capacity, config, reflink, down_reason=None,
+               extra=None):
     """The scheduler's record of one pool.
 
     :param pool: pool name.
@@ -81,14 +82,18 @@ def pool_stats(pool, capacity, config, reflink, extra=None):
         max_over_subscription_ratio, ocfs2_sparse_volumes,
         ocfs2_volume_format).
     :param reflink: whether the LUN shares extents on copy.
-    :param extra: more capabilities to report (e.g. cluster health).
+    :param down_reason: why the LUN must take no new volume now (cluster
+        offline, no live heartbeat), or None. A pool that is down reports
+        no free space, so the scheduler's capacity filter passes it over,
+        and says why in pool_down_reason.
+    :param extra: more capabilities to report (e.g. the cluster's name).
     """
     thin = (config.ocfs2_sparse_volumes or
             config.ocfs2_volume_format == 'qcow2')
     stats = {
         'pool_name': pool,
         'total_capacity_gb': _gib(capacity.total),
-        'free_capacity_gb': _gib(capacity.free),
+        'free_capacity_gb': 0 if down_reason else _gib(capacity.free),
         'provisioned_capacity_gb': _gib(capacity.provisioned),
         'reserved_percentage': config.reserved_percentage,
         'max_over_subscription_ratio': config.max_over_subscription_ratio,
@@ -101,19 +106,31 @@ def pool_stats(pool, capacity, config, reflink, extra=None):
         'reflink_support': reflink,
         'fast_snapshot_support': reflink,
         'volume_count': capacity.volume_count,
+        'pool_state': 'down' if down_reason else 'up',
     }
+    if down_reason:
+        stats['pool_down_reason'] = down_reason
     stats.update(extra or {})
     return stats
 
 
-def backend_stats(backend_name, driver_version, pool_list):
-    """The backend's record for the scheduler, around its pools."""
-    return {
+def backend_stats(backend_name, driver_version, pool_list,
+                  down_reason=None):
+    """The backend's record for the scheduler, around its pools.
+
+    :param down_reason: why the whole backend is down (the o2cb cluster is
+        offline), shown as backend_state in ``cinder service-list``.
+    """
+    stats = {
         'volume_backend_name': backend_name,
         'vendor_name': VENDOR_NAME,
         'driver_version': driver_version,
         # The volumes are files; they are attached as files ("gpfs").
         'storage_protocol': constants.FILE,
         'sparse_copy_volume': True,
+        'backend_state': 'down' if down_reason else 'up',
         'pools': pool_list,
     }
+    if down_reason:
+        stats['backend_down_reason'] = down_reason
+    return stats

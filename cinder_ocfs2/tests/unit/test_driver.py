@@ -689,3 +689,91 @@ class StatsTestCase(DriverTestBase):
         self.node.mount('lun1')
         self.node.mount('lun2')
         self.assertEqual(['lun2'], list(self._pools()))
+
+
+CAPTURED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'fixtures', 'captured')
+
+
+class ClusterHealthTestCase(DriverTestBase):
+    """Pool health from real o2cb state captured on the lab's node1."""
+
+    def _use_capture(self, scenario):
+        root = os.path.join(CAPTURED, scenario)
+        self.driver._o2cb_roots = {
+            'sysfs_root': os.path.join(root, 'sys'),
+            'etc_root': os.path.join(root, 'etc'), 'hostname': 'node1'}
+
+    def _pools(self):
+        stats = self.driver.get_volume_stats(True)
+        return stats, {pool['pool_name']: pool for pool in stats['pools']}
+
+    def test_live_heartbeat_pool_up_other_device_down(self):
+        self._use_capture('local-heartbeat-node1')
+        # The capture has live local heartbeat regions on vda, vdb, vdc.
+        self.node.mount('lun1', device='/dev/vda')
+        self.node.mount('lun9', device='/dev/sdz')
+        stats, pools = self._pools()
+        self.assertEqual('up', stats['backend_state'])
+        self.assertEqual('up', pools['lun1']['pool_state'])
+        self.assertGreater(pools['lun1']['free_capacity_gb'], 0)
+        self.assertEqual('labcluster', pools['lun1']['cluster_name'])
+        self.assertEqual('online', pools['lun1']['cluster_status'])
+        self.assertEqual('down', pools['lun9']['pool_state'])
+        self.assertEqual(0, pools['lun9']['free_capacity_gb'])
+        self.assertIn('no live o2cb heartbeat region for /dev/sdz',
+                      pools['lun9']['pool_down_reason'])
+        self._created('lun1')
+        volume = self._volume('lun9')
+        err = self.assertRaises(exception.LunUnavailable,
+                                self.driver.create_volume, volume)
+        self.assertIn('heartbeat', str(err))
+        self.assertFalse(os.path.exists(self._path(volume, 'lun9')))
+
+    def test_cluster_offline_backend_down(self):
+        self._use_capture('offline-node1')
+        self.node.mount('lun1', device='/dev/vda')
+        stats, pools = self._pools()
+        self.assertEqual('down', stats['backend_state'])
+        self.assertIn('offline', stats['backend_down_reason'])
+        self.assertEqual('down', pools['lun1']['pool_state'])
+        self.assertEqual(0, pools['lun1']['free_capacity_gb'])
+        self.assertRaises(exception.LunUnavailable,
+                          self.driver.create_volume, self._volume('lun1'))
+        volume = self._volume(pool='')
+        volume.host = 'node1@ocfs2'
+        self.assertRaises(exception.NoUsableLun, self.driver.create_volume,
+                          volume)
+
+    def test_configured_cluster_name_must_be_online(self):
+        self._use_capture('local-heartbeat-node1')
+        self.override_config('ocfs2_cluster_name', 'zuler', group=GROUP)
+        self.node.mount('lun1', device='/dev/vda')
+        stats, pools = self._pools()
+        self.assertEqual('down', stats['backend_state'])
+        self.assertIn('zuler', stats['backend_down_reason'])
+
+    def test_unreadable_o2cb_state_does_not_block(self):
+        # Without o2cb (no /sys/fs/ocfs2) and no cluster name configured,
+        # nothing is known against the LUNs.
+        self.driver._o2cb_roots = {'sysfs_root': self.node.root,
+                                   'etc_root': self.node.root}
+        self.node.mount('lun1')
+        stats, pools = self._pools()
+        self.assertEqual('up', stats['backend_state'])
+        self.assertEqual('unknown', pools['lun1']['cluster_status'])
+        self._created('lun1')
+
+    @mock.patch.object(driver, 'LOG')
+    def test_cluster_state_logged_once_per_change(self, log):
+        self._use_capture('offline-node1')
+        self.node.mount('lun1', device='/dev/vda')
+        for _ in range(3):
+            self.driver.get_volume_stats(True)
+        self.assertEqual(1, log.warning.call_count)
+        self._use_capture('local-heartbeat-node1')
+        for _ in range(3):
+            self.driver.get_volume_stats(True)
+        self.assertEqual(1, log.warning.call_count)
+        self.assertEqual(1, len([c for c in log.info.call_args_list
+                                 if 'labcluster' in str(c)]))

@@ -1,0 +1,454 @@
+# Copyright 2026 The cinder-ocfs2 Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""cinder-ocfs2-status: the o2cb cluster and the LUNs of one backend.
+
+Reads the backend's options from cinder.conf, then shows what the driver
+sees on this node: the o2cb cluster and its nodes, every LUN below
+``ocfs2_mount_point_base`` (device, UUID, label, space, mounting nodes,
+heartbeat, access, volume files) and warnings, each with a fix. Exit code
+0 when healthy, 1 when something needs attention, 2 on usage errors. See
+doc/source/status.rst.
+"""
+
+import dataclasses
+import enum
+import ipaddress
+import json
+import os
+import shlex
+import sys
+import textwrap
+
+from oslo_config import cfg
+
+import cinder.privsep
+from cinder_ocfs2 import luns
+from cinder_ocfs2 import mounts
+from cinder_ocfs2 import o2cb
+from cinder_ocfs2 import o2cb_checks
+from cinder_ocfs2 import options
+from cinder_ocfs2 import pools
+
+EXIT_HEALTHY, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+# Text output fits 80 columns, and a doc's literal block.
+WIDTH = 75
+
+cli_opts = [
+    cfg.StrOpt('backend',
+               help='Section of cinder.conf of the OCFS2 backend. Default: '
+                    'the only entry of enabled_backends, or [DEFAULT] when '
+                    'enabled_backends is empty.'),
+    cfg.StrOpt('format', default='text', choices=['text', 'json'],
+               help='"json" prints one JSON object for scripts.'),
+    cfg.StrOpt('root',
+               help='Read /proc, /sys and /etc below this directory (a '
+                    'tree copied from a node) instead of this node\'s.'),
+    cfg.BoolOpt('device-scan', default=True,
+                help='Run "mounted.ocfs2 -d" and "-f" as root (privsep) to '
+                     'show UUIDs, labels and mounting nodes.'),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class LunReport:
+    """One LUN below the mount point base, as the status shows it.
+
+    Fields after ``skip_reason`` are None when unknown: the pool is not
+    mounted, the device scan did not run or failed, or statvfs failed.
+    """
+
+    # Directory name below ocfs2_mount_point_base (luns.select_luns).
+    pool: str
+    # luns.select_luns: True when the driver places volumes on it.
+    usable: bool
+    # luns.select_luns: why the driver skips it, else None.
+    skip_reason: str | None
+    # mountinfo field 5.
+    mount_point: str | None = None
+    # mountinfo mount source, e.g. "/dev/sdc".
+    device: str | None = None
+    # mountinfo per-mount or superblock "ro".
+    read_only: bool | None = None
+    # mountinfo superblock option "heartbeat=" ("local", "global").
+    heartbeat: str | None = None
+    # ClusterState.has_live_heartbeat(uuid or device) when online.
+    heartbeat_live: bool | None = None
+    # mounted.ocfs2 -d "UUID", "Label" and "Cluster".
+    uuid: str | None = None
+    label: str | None = None
+    fs_cluster: str | None = None
+    # mounted.ocfs2 -f "Nodes".
+    mounting_nodes: tuple | None = None
+    # pools.read_capacity: statvfs and the volume-<uuid> files.
+    total_bytes: int | None = None
+    free_bytes: int | None = None
+    volume_files: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """Everything the command prints."""
+
+    # The cinder.conf section read, None for [DEFAULT].
+    backend: str | None
+    # ocfs2_mount_point_base of that section.
+    base: str
+    # o2cb.get_cluster_state().
+    cluster: o2cb.ClusterState
+    # One per pool: mounted below the base, or allowed but not mounted.
+    luns: tuple
+    # Cluster problems, device scan problems, then LUN problems.
+    warnings: tuple
+
+    @property
+    def healthy(self):
+        return self.cluster.online and not self.warnings
+
+
+class UsageError(Exception):
+    """A command line or cinder.conf the command cannot work with."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendConfig:
+    """The driver options of one backend section of cinder.conf."""
+
+    # The section read, None for [DEFAULT].
+    backend: str | None
+    # ocfs2_mount_point_base, ocfs2_shares, ocfs2_cluster_name; a value
+    # not set in the section comes from [backend_defaults], as in cinder.
+    mount_point_base: str
+    shares: tuple
+    cluster_name: str | None
+
+
+def _backend_section(backend, enabled):
+    if backend:
+        if enabled and backend not in enabled:
+            raise UsageError('backend %s is not in enabled_backends (%s)'
+                             % (backend, ', '.join(enabled)))
+        return backend
+    if len(enabled) > 1:
+        raise UsageError('cinder.conf enables several backends (%s): choose '
+                         'one with --backend' % ', '.join(enabled))
+    return enabled[0] if enabled else None
+
+
+def _backend_config(conf, backend):
+    """Read the driver's options as cinder's Configuration would."""
+    shared = 'backend_defaults'
+    conf.register_opts(options.ocfs2_opts, group=shared)
+    conf.register_opts(options.ocfs2_opts, group=backend)
+    for opt in options.ocfs2_opts:
+        # None marks "not set in this section".
+        conf.set_default(opt.name, None, group=backend)
+    section = conf[backend] if backend else conf
+
+    def value(name):
+        own = getattr(section, name)
+        return own if own is not None else getattr(conf[shared], name)
+
+    return BackendConfig(backend=backend,
+                         mount_point_base=value('ocfs2_mount_point_base'),
+                         shares=tuple(value('ocfs2_shares') or ()),
+                         cluster_name=value('ocfs2_cluster_name'))
+
+
+def parse_command_line(argv):
+    """(options, BackendConfig) from the arguments and cinder.conf.
+
+    A ConfigOpts of its own, not cinder's global one: the command only
+    reads the few options it shows.
+    """
+    conf = cfg.ConfigOpts()
+    conf.register_cli_opts(cli_opts)
+    # cinder's option of the same name (cinder.common.config).
+    conf.register_opt(cfg.ListOpt('enabled_backends', default=[]))
+    try:
+        conf(argv, project='cinder', prog='cinder-ocfs2-status',
+             description='Show the o2cb cluster and the OCFS2 LUNs of one '
+                         'cinder backend as this node sees them.')
+        backend = _backend_section(conf.backend, conf.enabled_backends)
+        return conf, _backend_config(conf, backend)
+    except (cfg.Error, ValueError) as error:
+        raise UsageError(str(error)) from error
+
+
+def _under(root, path):
+    return os.path.join(root, path.lstrip('/')) if root else path
+
+
+def _root_hostname(root):
+    """/etc/hostname of a copied tree, for o2cb's local node match."""
+    try:
+        with open(_under(root, '/etc/hostname'), encoding='utf-8') as name:
+            return name.read().strip() or None
+    except OSError:
+        return None
+
+
+def _mount_table(root):
+    try:
+        return mounts.current_mounts(_under(root, '/proc')), []
+    except (OSError, mounts.MountinfoParseError) as error:
+        return [], [o2cb.Problem(
+            'mountinfo-unreadable',
+            'Cannot read the mount table: %s.' % error,
+            'Check that /proc is mounted.')]
+
+
+def _capacity(path):
+    try:
+        return pools.read_capacity(path)
+    except OSError:
+        return None
+
+
+def _lun_report(pool, mount, usable, reason, cluster, scan):
+    if mount is None:
+        return LunReport(pool=pool, usable=usable, skip_reason=reason)
+    found = scan.find(mount.source) if scan else None
+    details = {}
+    if found:
+        details.update(uuid=found.uuid, label=found.label,
+                       fs_cluster=found.cluster,
+                       mounting_nodes=found.mounting_nodes)
+    capacity = _capacity(mount.mount_point)
+    if capacity:
+        details.update(total_bytes=capacity.total, free_bytes=capacity.free,
+                       volume_files=capacity.volume_count)
+    if cluster.online:
+        details['heartbeat_live'] = cluster.has_live_heartbeat(
+            details.get('uuid') or mount.source)
+    return LunReport(
+        pool=pool, usable=usable, skip_reason=reason,
+        mount_point=mount.mount_point, device=mount.source,
+        read_only=mount.read_only,
+        heartbeat=mount.super_option('heartbeat'), **details)
+
+
+def _skip_fix(lun):
+    if lun.mount_point is None:
+        return ('Mount the LUN there on this node, or remove the pool from '
+                'ocfs2_shares.')
+    if lun.read_only:
+        return ('Find the OCFS2 error in dmesg; unmount the LUN on every '
+                'node, run "fsck.ocfs2 -f %s", then mount it again.'
+                % lun.device)
+    return 'Mount an OCFS2 LUN there, or move the other filesystem away.'
+
+
+def lun_problems(lun, cluster):
+    """Problems of one LUN, with fixes; [] when it is fine."""
+    if not lun.usable:
+        return [o2cb.Problem('lun-skipped', 'Pool %s is not used: %s.'
+                             % (lun.pool, lun.skip_reason), _skip_fix(lun))]
+    problems = []
+    if lun.heartbeat_live is False:
+        problems.append(o2cb.Problem(
+            'lun-heartbeat-missing',
+            'Pool %s (%s) has no live heartbeat region on this node.'
+            % (lun.pool, lun.uuid or lun.device),
+            'Check dmesg for o2hb errors and "o2cb cluster-status"; '
+            'unmount and mount the LUN again to restart its heartbeat.'))
+    if lun.fs_cluster and cluster.name and lun.fs_cluster != cluster.name:
+        problems.append(o2cb.Problem(
+            'lun-other-cluster',
+            'Pool %s belongs to cluster %s, not %s.'
+            % (lun.pool, lun.fs_cluster, cluster.name),
+            'Use a LUN of cluster %s, or change its cluster with '
+            '"tunefs.ocfs2 --update-cluster-stack" while it is unmounted '
+            'everywhere.' % cluster.name))
+    known = {node.name for node in cluster.nodes}
+    strangers = [name for name in lun.mounting_nodes or ()
+                 if name not in known]
+    if strangers and known:
+        problems.append(o2cb.Problem(
+            'lun-unknown-node',
+            'Pool %s is mounted by nodes this node does not know: %s.'
+            % (lun.pool, ', '.join(strangers)),
+            o2cb_checks.join_checklist(cluster.name)))
+    return problems
+
+
+def collect(config, root=None, device_scan=True):
+    """Gather the Report of one backend (config: a BackendConfig)."""
+    base = os.path.normpath(config.mount_point_base)
+    cluster = o2cb.get_cluster_state(
+        config.cluster_name, sysfs_root=_under(root, '/sys'),
+        etc_root=_under(root, '/etc'),
+        hostname=_root_hostname(root) if root else None)
+    table, warnings = _mount_table(root)
+    scan = o2cb.scan_devices() if device_scan else None
+    selection = luns.select_luns(table, base, config.shares)
+    visible = {mount.mount_point: mount for mount in table}
+    reports = []
+    for pool in sorted(set(selection.usable) | set(selection.skipped)):
+        reports.append(_lun_report(
+            pool, visible.get(os.path.join(base, pool)),
+            pool in selection.usable, selection.skipped.get(pool), cluster,
+            scan))
+    warnings = list(cluster.problems) + warnings
+    warnings += scan.problems if scan else []
+    for lun in reports:
+        warnings += lun_problems(lun, cluster)
+    if not selection.usable:
+        warnings.append(o2cb.Problem(
+            'no-usable-lun',
+            'No usable OCFS2 LUN is mounted below %s.' % base,
+            'Mount an OCFS2 LUN read-write at %s/<pool name> on this node.'
+            % base))
+    return Report(backend=config.backend, base=base, cluster=cluster,
+                  luns=tuple(reports), warnings=tuple(warnings))
+
+
+def jsonable(value):
+    """Records, enums and addresses as plain JSON values."""
+    if dataclasses.is_dataclass(value):
+        return {field.name: jsonable(getattr(value, field.name))
+                for field in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, ipaddress.IPv4Address):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def render_json(report):
+    document = jsonable(report)
+    document['cluster']['online'] = report.cluster.online
+    document['healthy'] = report.healthy
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def _size(size_bytes):
+    if size_bytes is None:
+        return '?'
+    return '%.1f GiB' % (size_bytes / 2 ** 30)
+
+
+def _yes_no(value, yes, no):
+    return '?' if value is None else yes if value else no
+
+
+def _cluster_lines(cluster):
+    mode = cluster.heartbeat_mode.value if cluster.heartbeat_mode else '?'
+    local = cluster.local_node
+    lines = ['Cluster %s: %s (stack %s, %s heartbeat, dead threshold %s)'
+             % (cluster.name or '(none)', cluster.status.value,
+                cluster.stack or '?', mode, cluster.dead_threshold or '?'),
+             'Nodes (this host, %s, is %s):' % (
+                 cluster.hostname, local.name if local else 'none of them')]
+    lines += ['  node %-3d %-16s %s:%d%s' % (
+        node.number, node.name, node.address, node.port,
+        '  local' if node.local else '') for node in cluster.nodes]
+    regions = cluster.live_regions
+    lines.append('Live heartbeat regions:%s' % ('' if regions else ' none'))
+    lines += ['  %s' % region for region in regions]
+    return lines
+
+
+def _lun_lines(lun):
+    state = 'usable' if lun.usable else 'skipped'
+    if lun.mount_point is None:
+        return ['  %s: %s (%s)' % (lun.pool, state, lun.skip_reason)]
+    nodes = lun.mounting_nodes
+    heartbeat = '%s, %s' % (lun.heartbeat or '?', _yes_no(
+        lun.heartbeat_live, 'live', 'NOT RUNNING'))
+    rows = [('mount point', lun.mount_point), ('device', lun.device),
+            ('uuid', lun.uuid or '?'), ('label', lun.label or '-'
+                                        if lun.uuid else '?'),
+            ('size', '%s, %s free' % (_size(lun.total_bytes),
+                                      _size(lun.free_bytes))),
+            ('mounted by', '?' if nodes is None else ', '.join(nodes)
+             or 'no node'),
+            ('heartbeat', heartbeat),
+            ('access', _yes_no(lun.read_only, 'read-only', 'read-write')),
+            ('volume files', '?' if lun.volume_files is None
+             else str(lun.volume_files))]
+    return ['  %s: %s' % (lun.pool, state)] + [
+        '    %-13s %s' % row for row in rows]
+
+
+def render_text(report):
+    """The report as the operator reads it."""
+    lines = _cluster_lines(report.cluster)
+    lines += ['', 'LUNs below %s (backend %s):' % (
+        report.base, report.backend or 'DEFAULT')]
+    for lun in report.luns:
+        lines += _lun_lines(lun)
+    if not report.luns:
+        lines.append('  none')
+    if report.warnings:
+        lines += ['', 'Warnings:']
+        for problem in report.warnings:
+            lines += textwrap.wrap(problem.message, WIDTH,
+                                   initial_indent='  [%s] ' % problem.code,
+                                   subsequent_indent='      ',
+                                   break_long_words=False,
+                                   break_on_hyphens=False)
+            lines += textwrap.wrap(problem.fix, WIDTH,
+                                   initial_indent='      Fix: ',
+                                   subsequent_indent='      ',
+                                   break_long_words=False,
+                                   break_on_hyphens=False)
+    count = len(report.warnings)
+    lines += ['', 'Status: %s' % ('healthy' if report.healthy else
+                                  'needs attention (%d warning%s)'
+                                  % (count, '' if count == 1 else 's'))]
+    return '\n'.join(lines)
+
+
+def _start_privsep(config_files):
+    """Run the root commands in-process as root, else via privsep-helper.
+
+    oslo.privsep reads its helper settings from cinder.conf through
+    cinder's global configuration, as cinder-volume does.
+    """
+    if os.geteuid() == 0:
+        cinder.privsep.sys_admin_pctxt.set_client_mode(False)
+        return
+    from cinder import utils
+    from oslo_privsep import priv_context
+    cfg.CONF([], project='cinder', default_config_files=config_files)
+    priv_context.init(root_helper=shlex.split(utils.get_root_helper()))
+
+
+def main(argv=None):
+    """Entry point of cinder-ocfs2-status; returns the exit code."""
+    try:
+        conf, config = parse_command_line(
+            sys.argv[1:] if argv is None else argv)
+    except UsageError as error:
+        print('cinder-ocfs2-status: %s' % error, file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as error:
+        # argparse has printed the help or the error; oslo.config exits
+        # with 1 for a bad option value, which is a usage error here.
+        return EXIT_USAGE if error.code else EXIT_HEALTHY
+    if conf.device_scan:
+        _start_privsep(conf.config_file)
+    report = collect(config, conf.root, conf.device_scan)
+    if conf.format == 'json':
+        print(render_json(report))
+    else:
+        print(render_text(report))
+    return EXIT_HEALTHY if report.healthy else EXIT_ATTENTION
+
+
+if __name__ == '__main__':
+    sys.exit(main())

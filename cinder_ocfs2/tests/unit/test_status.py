@@ -1,0 +1,322 @@
+# Copyright 2026 The cinder-ocfs2 Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Tests for cinder-ocfs2-status on fixture trees.
+
+Each test copies a scenario of ``fixtures/o2cb`` to a temporary tree and
+moves its LUN mount points there, so that statvfs and the volume file
+count run on real directories; ``mounted.ocfs2`` output comes from the
+scenario's ``commands/`` files.
+"""
+
+import io
+import json
+import os
+import shutil
+from unittest import mock
+
+import ddt
+import fixtures
+
+from cinder.tests.unit import test
+from cinder_ocfs2.cmd import status
+from cinder_ocfs2 import mounts
+from cinder_ocfs2 import privsep
+from cinder_ocfs2.tests.unit import test_o2cb
+
+CAPTURED = test_o2cb.CAPTURED
+HANDMADE = test_o2cb.HANDMADE
+
+PRODUCTION_BASE = '/var/lib/cinder/ocfs2'
+VOLUME = 'volume-0b5bc6a2-4a7c-4c37-9b1f-0d8c2a5c1e11'
+SNAPSHOT = VOLUME + '.4f1d0c43-1c8e-43a4-9a70-5d6f2b1a9e42'
+
+
+class StatusTestCase(test.TestCase):
+    """Runs main() on a copied scenario and keeps its output."""
+
+    def make_tree(self, scenario, volume_files=1, extra_conf=''):
+        self.root = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'node')
+        shutil.copytree(test_o2cb.scenario_path(scenario), self.root)
+        self.base = os.path.join(os.path.dirname(self.root), 'ocfs2')
+        mountinfo = os.path.join(self.root, 'proc', 'self', 'mountinfo')
+        with open(mountinfo, encoding='utf-8') as source:
+            table = source.read()
+        with open(mountinfo, 'w', encoding='utf-8') as target:
+            target.write(table.replace(PRODUCTION_BASE, self.base))
+        for mount in mounts.parse_mountinfo(table):
+            if mount.mount_point.startswith(PRODUCTION_BASE + '/'):
+                lun = os.path.join(self.base,
+                                   os.path.basename(mount.mount_point))
+                os.makedirs(lun)
+                for name in [VOLUME, SNAPSHOT, 'tmp-file'][:volume_files + 1]:
+                    open(os.path.join(lun, name), 'w').close()
+        self.conf = os.path.join(os.path.dirname(self.root), 'cinder.conf')
+        with open(self.conf, 'w', encoding='utf-8') as conf:
+            conf.write('[DEFAULT]\nenabled_backends = ocfs2\n\n[ocfs2]\n'
+                       'volume_driver = cinder_ocfs2.driver.OCFS2Driver\n'
+                       'ocfs2_mount_point_base = %s\n%s'
+                       % (self.base, extra_conf))
+        commands = os.path.join(self.root, 'commands')
+        for name, function in (('mounted.ocfs2-d', 'detect_ocfs2_filesystems'),
+                               ('mounted.ocfs2-f', 'detect_mounting_nodes')):
+            with open(os.path.join(commands, name), encoding='utf-8') as out:
+                self.useFixture(fixtures.MockPatchObject(
+                    privsep, function, return_value=out.read()))
+        # main() runs the scan in-process when root; keep privsep untouched.
+        self.useFixture(fixtures.MockPatchObject(status, '_start_privsep'))
+
+    def run_main(self, *arguments):
+        stdout = io.StringIO()
+        with mock.patch('sys.stdout', stdout):
+            code = status.main(['--config-file', self.conf,
+                                '--root', self.root] + list(arguments))
+        return code, stdout.getvalue()
+
+    def run_json(self, *arguments):
+        code, output = self.run_main('--format', 'json', *arguments)
+        return code, json.loads(output)
+
+
+@ddt.ddt
+class StatusJsonTestCase(StatusTestCase):
+
+    @ddt.data(
+        (CAPTURED + 'local-heartbeat-node1', 0, 'online', ()),
+        (CAPTURED + 'local-heartbeat-node2', 0, 'online', ()),
+        (CAPTURED + 'remount-ro-node1', 1, 'online', ('lun-skipped',)),
+        (CAPTURED + 'escaped-path-node1', 1, 'online', ('lun-skipped',)),
+        (CAPTURED + 'global-heartbeat-node1', 0, 'online', ()),
+        (CAPTURED + 'offline-node1', 1, 'offline',
+         ('cluster-not-registered', 'no-usable-lun')),
+        (CAPTURED + 'unconfigured-node1', 1, 'offline',
+         ('cluster-not-registered', 'cluster-conf-missing',
+          'no-usable-lun')),
+        (HANDMADE + 'nodes-differ-node1', 1, 'online',
+         ('nodes-differ-from-cluster-conf', 'lun-unknown-node')),
+        (HANDMADE + 'not-loaded', 1, 'unknown',
+         ('ocfs2-not-loaded', 'no-usable-lun')),
+        (HANDMADE + 'global-heartbeat-stopped-node1', 1, 'offline',
+         ('global-heartbeat-stopped', 'no-usable-lun')),
+        (HANDMADE + 'no-local-node', 1, 'offline',
+         ('no-local-node', 'no-usable-lun')),
+    )
+    @ddt.unpack
+    def test_status_json_fixture(self, scenario, exit_code, cluster_status,
+                                 codes):
+        self.make_tree(scenario)
+        code, document = self.run_json()
+        self.assertEqual(
+            (exit_code, cluster_status, codes, exit_code == 0),
+            (code, document['cluster']['status'],
+             tuple(warning['code'] for warning in document['warnings']),
+             document['healthy']))
+
+    def test_status_json_luns(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1', volume_files=2)
+        code, document = self.run_json()
+        lun1, lun2, lun3 = document['luns']
+        statvfs = os.statvfs(lun1['mount_point'])
+        self.assertEqual(
+            {'pool': 'lun1', 'usable': True,
+             'skip_reason': None,
+             'mount_point': os.path.join(self.base, 'lun1'),
+             'device': '/dev/vda', 'read_only': False, 'heartbeat': 'local',
+             'heartbeat_live': True, 'uuid': test_o2cb.LUN1,
+             'label': 'lun1', 'fs_cluster': 'labcluster',
+             'mounting_nodes': lun1['mounting_nodes'],
+             'total_bytes': statvfs.f_blocks * statvfs.f_frsize,
+             'free_bytes': lun1['free_bytes'],
+             # The snapshot file is not a volume file.
+             'volume_files': 1},
+            lun1)
+        self.assertEqual(
+            ('lun2', 'lun2', test_o2cb.LUN2, ['node1', 'node2'], 'lun3',
+             test_o2cb.LUN3),
+            (lun2['pool'], lun2['label'], lun2['uuid'],
+             sorted(lun2['mounting_nodes']), lun3['pool'], lun3['uuid']))
+
+    def test_status_json_escaped_mount_point(self):
+        self.make_tree(CAPTURED + 'escaped-path-node1')
+        code, document = self.run_json()
+        lun = document['luns'][-1]
+        self.assertEqual(
+            ('pool with space', os.path.join(self.base, 'pool with space'),
+             True, test_o2cb.LUN4, ['node1'], True, 1),
+            (lun['pool'], lun['mount_point'], lun['usable'], lun['uuid'],
+             lun['mounting_nodes'], lun['heartbeat_live'],
+             lun['volume_files']))
+
+    def test_status_json_cluster(self):
+        self.make_tree(CAPTURED + 'global-heartbeat-node2')
+        code, document = self.run_json()
+        cluster = document['cluster']
+        self.assertEqual(
+            ('labcluster', True, 'global', 31,
+             list(test_o2cb.GLOBAL_REGION_UUIDS),
+             [{'number': 1, 'name': 'node1', 'address': '198.51.100.11',
+               'port': 7777, 'local': False},
+              {'number': 2, 'name': 'node2', 'address': '198.51.100.12',
+               'port': 7777, 'local': True}]),
+            (cluster['name'], cluster['online'], cluster['heartbeat_mode'],
+             cluster['dead_threshold'],
+             [region['uuid'] for region in cluster['live_regions']],
+             cluster['nodes']))
+
+    def test_status_read_only_lun_fix(self):
+        self.make_tree(CAPTURED + 'remount-ro-node1')
+        code, document = self.run_json()
+        warning = document['warnings'][0]
+        self.assertIn('Pool lun3 is not used', warning['message'])
+        self.assertIn('fsck.ocfs2 -f /dev/vdc', warning['fix'])
+        # "mount -o remount,ro" keeps the heartbeat running.
+        lun3 = document['luns'][2]
+        self.assertEqual((False, True, True, ['node1', 'node2']),
+                         (lun3['usable'], lun3['read_only'],
+                          lun3['heartbeat_live'],
+                          sorted(lun3['mounting_nodes'])))
+
+    def test_status_heartbeat_missing(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        shutil.rmtree(os.path.join(
+            self.root, 'sys/kernel/config/cluster/labcluster/heartbeat',
+            test_o2cb.LUN2))
+        code, document = self.run_json()
+        self.assertEqual((1, ['lun-heartbeat-missing']),
+                         (code, [warning['code']
+                                 for warning in document['warnings']]))
+        self.assertIn('Pool lun2 (%s)' % test_o2cb.LUN2,
+                      document['warnings'][0]['message'])
+
+    def test_status_allowed_pool_not_mounted(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1',
+                       extra_conf='ocfs2_shares = lun1,lun9\n')
+        code, document = self.run_json()
+        self.assertEqual(
+            (1, ['lun1', 'lun9'], ['lun-skipped']),
+            (code, [lun['pool'] for lun in document['luns']],
+             [warning['code'] for warning in document['warnings']]))
+        self.assertIsNone(document['luns'][1]['mount_point'])
+
+    def test_status_other_cluster_name(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1',
+                       extra_conf='ocfs2_cluster_name = prod\n')
+        code, document = self.run_json()
+        self.assertEqual(
+            # No heartbeat warnings: the cluster problems cover them.
+            ['other-cluster-registered', 'cluster-not-configured',
+             'lun-other-cluster', 'lun-other-cluster', 'lun-other-cluster'],
+            [warning['code'] for warning in document['warnings']])
+
+    def test_status_no_device_scan(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        code, document = self.run_json('--nodevice-scan')
+        self.assertEqual((0, None, None, True),
+                         (code, document['luns'][0]['uuid'],
+                          document['luns'][0]['mounting_nodes'],
+                          document['luns'][0]['heartbeat_live']))
+        privsep.detect_ocfs2_filesystems.assert_not_called()
+
+    def test_status_tools_missing(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        privsep.detect_ocfs2_filesystems.side_effect = FileNotFoundError(
+            2, 'No such file or directory')
+        code, document = self.run_json()
+        self.assertEqual((1, ['ocfs2-tools-missing'], None, [
+            'node1', 'node2']),
+            (code, [warning['code'] for warning in document['warnings']],
+             document['luns'][0]['uuid'],
+             document['luns'][0]['mounting_nodes']))
+
+
+class StatusTextTestCase(StatusTestCase):
+
+    def test_status_text_healthy(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        code, output = self.run_main()
+        self.assertEqual(0, code)
+        self.assertTrue(output.startswith(
+            'Cluster labcluster: online (stack o2cb, local heartbeat, dead '
+            'threshold 31)\n'))
+        self.assertIn('Nodes (this host, node1, is node1):\n'
+                      '  node 1   node1            198.51.100.11:7777  local\n'
+                      '  node 2   node2            198.51.100.12:7777\n'
+                      'Live heartbeat regions:\n'
+                      '  %s\n  %s\n  %s\n' % test_o2cb.LOCAL_REGIONS, output)
+        self.assertIn('    uuid          %s\n    label         lun1\n'
+                      % test_o2cb.LUN1, output)
+        self.assertIn('    mounted by    node1, node2\n'
+                      '    heartbeat     local, live\n'
+                      '    access        read-write\n'
+                      '    volume files  1\n', output)
+        self.assertTrue(output.endswith('Status: healthy\n'))
+
+    def test_status_text_warnings(self):
+        self.make_tree(HANDMADE + 'nodes-differ-node1')
+        code, output = self.run_main()
+        self.assertEqual(1, code)
+        # Wrapped to 75 columns.
+        self.assertIn('  [lun-unknown-node] Pool lun1 is mounted by nodes '
+                      'this node does not know:\n'
+                      '      3.\n'
+                      '      Fix: Mounts fail with "Internal logic failure '
+                      'while trying to join\n', output)
+        self.assertLessEqual(max(len(line) for line in output.splitlines()
+                                 if '/' not in line), 75)
+        self.assertTrue(output.endswith('Status: needs attention '
+                                        '(2 warnings)\n'))
+
+
+@ddt.ddt
+class StatusUsageTestCase(StatusTestCase):
+
+    @ddt.data(
+        ('[DEFAULT]\nenabled_backends = a,b\n', (),
+         'several backends (a, b): choose one with --backend'),
+        ('[DEFAULT]\nenabled_backends = a\n', ('--backend', 'b'),
+         'backend b is not in enabled_backends (a)'),
+        ('[DEFAULT\n', (), 'cinder.conf'),
+    )
+    @ddt.unpack
+    def test_status_usage_error(self, conf_text, arguments, message):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        with open(self.conf, 'w', encoding='utf-8') as conf:
+            conf.write(conf_text)
+        stderr = io.StringIO()
+        with mock.patch('sys.stderr', stderr):
+            code, output = self.run_main(*arguments)
+        self.assertEqual((2, ''), (code, output))
+        self.assertIn(message, stderr.getvalue())
+
+    def test_status_bad_format(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        with mock.patch('sys.stderr', io.StringIO()) as stderr:
+            code, output = self.run_main('--format', 'yaml')
+        self.assertEqual((2, ''), (code, output))
+        self.assertIn('--format: Invalid String', stderr.getvalue())
+
+    def test_status_help(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        code, output = self.run_main('--help')
+        self.assertEqual(0, code)
+        self.assertIn('--nodevice-scan', output)
+
+    def test_status_missing_config_file(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        os.unlink(self.conf)
+        with mock.patch('sys.stderr', io.StringIO()) as stderr:
+            code, output = self.run_main()
+        self.assertEqual(2, code)
+        self.assertIn(self.conf, stderr.getvalue())
