@@ -65,16 +65,6 @@ mount -t 9p -o "$p9opts" lab $new/lab \
 [ -r $new/lab/stage2.sh ] && [ -r $new/lab/node.env ] \
     || fail "/lab/stage2.sh or /lab/node.env is missing"
 . $new/lab/node.env
-# Host folders to see without caching (the project tree): tags fresh<N>.
-index=0
-IFS=:
-for path in $LAB_FRESH_PATHS; do
-    mount -t 9p -o "$p9opts,ro,cache=none" "fresh$index" "$new$path" \
-        || fail "cannot mount $path uncached"
-    index=$((index + 1))
-done
-unset IFS
-stamp "root ready"
 
 # modprobe in the guest finds this kernel's modules where it expects them.
 kernel=$(cat /etc/lab-kernel)
@@ -98,6 +88,19 @@ mount -t tmpfs tmpfs $new/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs $new/tmp
 mount -t tmpfs -o mode=755 tmpfs $new/run
 mkdir -p $new/run/lock
+# Host folders to see without caching (the project tree): tags fresh<N>.
+# Mounted after the guest's own /tmp and /run, so a project cloned below
+# /tmp on the host is still seen at the same path in the guest.
+index=0
+IFS=:
+for path in $LAB_FRESH_PATHS; do
+    mkdir -p "$new$path"
+    mount -t 9p -o "$p9opts,ro,cache=none" "fresh$index" "$new$path" \
+        || fail "cannot mount $path uncached"
+    index=$((index + 1))
+done
+unset IFS
+stamp "root ready"
 mount -t configfs configfs $new/sys/kernel/config \
     || fail "cannot mount configfs"
 
