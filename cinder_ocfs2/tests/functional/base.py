@@ -172,7 +172,9 @@ def _start_session():
         lab = lab_mod.Lab()
         _session['owned'] = True
         atexit.register(_stop_session)
-        lab.up(luns=4, mounted=list(MOUNTED_AT_START))
+        lab.up(luns=4, mounted=list(MOUNTED_AT_START),
+               lun_size_mb=int(os.environ.get('CINDER_OCFS2_LAB_LUN_MB',
+                                              2048)))
     _session['lab'] = lab
     record('lab up (2 nodes, 3 of 4 LUNs mounted)',
            '%.1f s' % (time.monotonic() - started))
