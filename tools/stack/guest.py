@@ -1,0 +1,137 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""cinder-volume and cinder-backup inside the lab guests.
+
+Only the guests mount OCFS2, so the services that touch volume files run
+there: cinder-volume on every node, as ONE backend served by one cinder
+cluster (active-active), and cinder-backup on the first node.  They reach
+MariaDB, RabbitMQ, Redis, keystone and glance on the host through qemu's
+guestfwd (10.0.2.100:PORT in the guest is 127.0.0.1:PORT on the host).
+
+The guests run the host's venv (the host's / is shared read-only); their
+configuration goes into each node's /lab exchange folder.
+"""
+
+import os
+import pathlib
+import string
+
+from cinder_ocfs2.tests.functional.lab import config
+
+# The ports the guests use: MariaDB, RabbitMQ, Redis, keystone (and its
+# token cache), glance.
+PORT_VARIABLES = ('MYSQL_PORT', 'RABBIT_PORT', 'REDIS_PORT', 'KEYSTONE_PORT',
+                  'MEMCACHED_PORT', 'GLANCE_PORT')
+# One cinder cluster per o2cb cluster: its members serve the same LUNs.
+CINDER_CLUSTER = config.CLUSTER_NAME
+BACKEND = 'ocfs2'
+MOUNT_BASE = config.MOUNT_BASE
+GUEST_ETC = '/lab/cinder'
+# Backups land in the backup node's exchange folder: visible from the host,
+# and outside the LUNs the driver owns.
+BACKUP_PATH = '/lab/backups'
+
+BACKEND_SECTION = """
+[{backend}]
+volume_driver = cinder_ocfs2.driver.OCFS2Driver
+volume_backend_name = {backend}
+ocfs2_mount_point_base = {mount_base}
+ocfs2_cluster_name = {o2cb_cluster}
+"""
+
+DEFAULT_EXTRA = """host = {node}
+graceful_shutdown_timeout = 10
+cluster = {cluster}
+enabled_backends = {backend}
+backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
+backup_posix_path = {backup_path}
+# The chunked backup drivers read a whole chunk into memory; the default
+# (~1.9 GB for posix) does not fit in a lab guest.
+backup_file_size = 67108864
+# zlib costs as much CPU as the checksums (14 s per 64 MiB each in a busy
+# TCG guest); the target folder is local and cheap to write.
+backup_compression_algorithm = none
+"""
+
+
+def forwarded_ports(environ=os.environ):
+    """The host ports to forward into the guests, from the stack settings."""
+    return [int(environ[name]) for name in PORT_VARIABLES]
+
+
+class GuestCinder:
+    """Configure, start and stop the cinder services of the lab guests."""
+
+    def __init__(self, lab, tools_dir, environ=os.environ):
+        self.lab = lab
+        self.tools_dir = pathlib.Path(tools_dir)
+        self.environ = environ
+        self.spawned = []
+
+    def _render(self, template, values):
+        text = (self.tools_dir / 'etc' / template).read_text()
+        return string.Template(text).substitute(values)
+
+    def configure(self, node, node_address, debug=False):
+        """Write the node's cinder.conf and rootwrap.conf into /lab/cinder."""
+        values = dict(self.environ)
+        values.update(
+            SERVICES_IP=config.FORWARD_HOST_ADDRESS,
+            CINDER_MY_IP=node_address,
+            CINDER_STATE_PATH='/var/lib/cinder', CINDER_ETC=GUEST_ETC,
+            CINDER_DEBUG='true' if debug else 'false',
+            CINDER_EXTRA_DEFAULT=DEFAULT_EXTRA.format(
+                node=node, cluster=CINDER_CLUSTER, backend=BACKEND,
+                backup_path=BACKUP_PATH),
+            CINDER_EXTRA_SECTIONS=BACKEND_SECTION.format(
+                backend=BACKEND, mount_base=MOUNT_BASE,
+                o2cb_cluster=config.CLUSTER_NAME))
+        etc = self.lab.exchange_dir(node) / 'cinder'
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / 'cinder.conf').write_text(
+            self._render('cinder.conf.in', values))
+        (etc / 'rootwrap.conf').write_text(
+            self._render('rootwrap.conf.in', values))
+        (self.lab.exchange_dir(node) / 'backups').mkdir(exist_ok=True)
+
+    def start(self, node, binary):
+        """Start binary (cinder-volume, cinder-backup) in node."""
+        venv = self.environ['STACK_VENV']
+        line = ('mkdir -p /var/lib/cinder/locks && PATH=%s/bin:$PATH '
+                'exec %s/bin/%s --config-file %s/cinder.conf'
+                % (venv, venv, binary, GUEST_ETC))
+        spawned = self.lab.spawn(node, line, log_name=binary)
+        self.spawned.append(spawned)
+        return spawned
+
+    def dead(self):
+        """The spawned services that have exited, with their exit codes."""
+        return [(s, s.exit_code()) for s in self.spawned
+                if s.exit_code() is not None]
+
+    def stop(self, timeout=30):
+        """Stop every service started here, newest first.
+
+        SIGTERM to its process group (by the recorded PID), SIGKILL what
+        is left after timeout seconds.
+        """
+        for spawned in reversed(self.spawned):
+            if spawned.exit_code() is None:
+                if self.lab.stop(spawned, 'TERM', timeout) is None:
+                    self.lab.stop(spawned, 'KILL', 10)
+        self.spawned = []
+
+    def log_paths(self):
+        return [s.log for s in self.spawned]

@@ -1,0 +1,287 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The user operations of the walkthrough, in order, each checked.
+
+Data written through an attachment on node2 is followed through a
+snapshot, a volume made from it, a clone, a backup and its restore, so
+each step proves the bytes, not only the status.
+"""
+
+import pathlib
+import shlex
+import time
+
+import consistency
+import guest
+from openstack_cli import Cloud
+from transcript import StepFailed
+
+GIB = 1024 ** 3
+TYPE = 'ocfs2'
+IMAGE = 'ocfs2-test-image'
+IMAGE_TEXT = 'cinder-ocfs2 test image'
+BEFORE_SNAPSHOT = 'written on node2 through the attachment'
+AFTER_SNAPSHOT = 'written on node1 after the snapshot'
+MOUNTED = ('lun1', 'lun2', 'lun3')
+SPARE = 'lun4'
+
+
+class Scenario:
+
+    def __init__(self, transcript, lab, services, env):
+        self.t = transcript
+        self.lab = lab
+        self.services = services
+        self.cloud = Cloud(transcript)
+        self.mysql_socket = env['MYSQL_SOCKET']
+        self.glance_images = (pathlib.Path(env['STACK_DATA']) / 'glance' /
+                              'images')
+
+    # --- helpers
+
+    def guest(self, node, line, timeout=120):
+        self.t.write('[%s]$ %s\n' % (node, line))
+        result = self.lab.run(node, line, timeout=timeout)
+        self.t.write(result.stdout if result.stdout.endswith('\n') or
+                     not result.stdout else result.stdout + '\n')
+        if result.stderr.strip():
+            self.t.write(result.stderr.rstrip('\n') + '\n')
+        if result.exit_code:
+            raise StepFailed('on %s, %r exited %d' % (node, line,
+                                                      result.exit_code))
+        return result.stdout
+
+    def path_of(self, volume):
+        """The volume's file: <mount base>/<pool>/volume-<id>."""
+        shown = self.cloud.openstack_json('volume', 'show', volume,
+                                          quiet=True)
+        pool = shown['os-vol-host-attr:host'].rpartition('#')[2]
+        return '%s/%s/volume-%s' % (guest.MOUNT_BASE, pool, shown['id'])
+
+    def read_text(self, node, path, length):
+        line = 'head -c %d %s' % (length, shlex.quote(path))
+        return self.guest(node, line)
+
+    def expect_text(self, node, path, text):
+        got = self.read_text(node, path, len(text))
+        self.t.check(got == text, '%s holds %r (read on %s)'
+                     % (path, text, node))
+
+    def create_volume(self, name, *options, size=1):
+        self.cloud.openstack('volume', 'create', '--size', str(size),
+                             *options, name)
+        self.cloud.wait('volume', name)
+        return self.cloud.show('volume', name)
+
+    def pools(self):
+        out = self.cloud.cinder('get-pools', '--detail')
+        return {line.split('|')[2].strip().rpartition('#')[2]
+                for line in out.splitlines()
+                if line.startswith('| name ')}
+
+    # --- the steps
+
+    def run(self):
+        self.services_and_type()
+        self.pools_per_lun()
+        self.create_show_list()
+        self.attach_detach()
+        self.backup_restore()
+        self.extend()
+        self.snapshots()
+        self.from_snapshot_and_clone()
+        self.image_round_trip()
+        self.spare_lun()
+        self.check_consistency('with every volume still there')
+        self.delete_everything()
+        self.check_consistency('after deleting everything', expect_empty=True)
+
+    def services_and_type(self):
+        self.t.section('services and the volume type')
+        rows = self.cloud.openstack_json('volume', 'service', 'list')
+        self.cloud.openstack('volume', 'service', 'list')
+        clusters = {r['Cluster'] for r in rows
+                    if r['Binary'] == 'cinder-volume'}
+        self.t.check(clusters == {'%s@ocfs2' % guest.CINDER_CLUSTER},
+                     'both cinder-volume services are in cluster %s@ocfs2'
+                     % guest.CINDER_CLUSTER)
+        self.cloud.openstack('volume', 'type', 'create', '--property',
+                             'volume_backend_name=ocfs2', TYPE)
+
+    def pools_per_lun(self):
+        self.t.section('one pool per mounted LUN')
+        deadline = time.monotonic() + 180
+        while True:
+            pools = self.pools()
+            if pools == set(MOUNTED) or time.monotonic() > deadline:
+                break
+            time.sleep(10)
+        self.t.check(pools == set(MOUNTED), 'pools %s = mounted LUNs %s'
+                     % (sorted(pools), list(MOUNTED)))
+
+    def create_show_list(self):
+        self.t.section('create (--type), show, list')
+        vol = self.create_volume('vol1', '--type', TYPE)
+        self.t.check(vol['type'] == TYPE and vol['size'] == 1,
+                     'vol1 is a 1 GiB volume of type %s, served by %s in '
+                     'cluster %s' % (TYPE, vol['os-vol-host-attr:host'],
+                                     vol['cluster_name']))
+        self.cloud.openstack('volume', 'list')
+        self.guest('node1', 'ls -l %s' % self.path_of('vol1'))
+
+    def attach_detach(self):
+        self.t.section('attach to node2 through the attachments API, detach')
+        # No server id: cinder would ask nova (absent here) before deleting
+        # an attachment that names a server.
+        out = self.cloud.cinder('attachment-create', 'vol1')
+        attachment = next(line.split('|')[2].strip()
+                          for line in out.splitlines()
+                          if line.startswith('| id '))
+        info = self.cloud.openstack_json(
+            'volume', 'attachment', 'set', '--host', 'node2',
+            '--ip', '198.51.100.12', '--platform', 'x86_64',
+            '--os-type', 'linux', attachment)
+        connection = info['Properties'] if 'Properties' in info else info
+        self.t.write('connection info: %s\n' % connection)
+        device_path = _find_key(connection, 'device_path')
+        self.t.check(device_path == self.path_of('vol1'),
+                     'device_path is the volume file %s' % device_path)
+        self.cloud.openstack('volume', 'attachment', 'complete', attachment)
+        self.cloud.wait('volume', 'vol1', 'in-use')
+        self.guest('node2', 'ls -l %s' % device_path)
+        self.guest('node2', 'printf %%s %s | dd of=%s conv=notrunc,fsync '
+                   'status=none' % (shlex.quote(BEFORE_SNAPSHOT), device_path))
+        self.expect_text('node1', device_path, BEFORE_SNAPSHOT)
+        self.cloud.openstack('volume', 'attachment', 'delete', attachment)
+        self.cloud.wait('volume', 'vol1')
+
+    def extend(self):
+        self.t.section('extend')
+        self.cloud.openstack('volume', 'set', '--size', '2', 'vol1')
+        self.cloud.wait('volume', 'vol1')
+        path = self.path_of('vol1')
+        size = int(self.guest('node2', 'stat -c %%s %s' % path))
+        self.t.check(size == 2 * GIB, 'vol1 file is 2 GiB (%d bytes)' % size)
+
+    def snapshots(self):
+        self.t.section('snapshot create, list')
+        self.cloud.openstack('volume', 'snapshot', 'create', '--volume',
+                             'vol1', 'snap1')
+        self.cloud.wait('snapshot', 'snap1')
+        self.cloud.openstack('volume', 'snapshot', 'list')
+        self.t.note('now change vol1: the snapshot must keep the old data')
+        self.guest('node1', 'printf %%s %s | dd of=%s conv=notrunc,fsync '
+                   'status=none' % (shlex.quote(AFTER_SNAPSHOT),
+                                    self.path_of('vol1')))
+
+    def from_snapshot_and_clone(self):
+        self.t.section('volume from snapshot, clone (--source)')
+        self.create_volume('vol-from-snap', '--snapshot', 'snap1', size=2)
+        self.expect_text('node2', self.path_of('vol-from-snap'),
+                         BEFORE_SNAPSHOT)
+        self.create_volume('vol-clone', '--source', 'vol1', size=2)
+        self.expect_text('node2', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+
+    def image_round_trip(self):
+        self.t.section('volume from image, image from volume')
+        self.create_volume('vol-from-image', '--type', TYPE, '--image', IMAGE)
+        self.expect_text('node1', self.path_of('vol-from-image'), IMAGE_TEXT)
+        self.cloud.openstack('image', 'create', '--volume', 'vol-from-image',
+                             '--disk-format', 'raw', '--container-format',
+                             'bare', 'image-from-volume')
+        self.cloud.wait('image', 'image-from-volume', 'active')
+        self.cloud.wait('volume', 'vol-from-image')
+        image = self.cloud.show('image', 'image-from-volume')
+        self.t.check(image['size'] == GIB, 'the image is 1 GiB (%s bytes)'
+                     % image['size'])
+        with open(self.glance_images / image['id'], 'rb') as stored:
+            head = stored.read(len(IMAGE_TEXT)).decode(errors='replace')
+        self.t.check(head == IMAGE_TEXT, 'the image in glance starts with %r'
+                     % IMAGE_TEXT)
+
+    def backup_restore(self):
+        self.t.section('backup create and restore')
+        self.cloud.openstack('volume', 'backup', 'create', '--name', 'bak1',
+                             'vol1')
+        self.cloud.wait('backup', 'bak1', timeout=900)
+        self.cloud.openstack('volume', 'backup', 'restore', 'bak1',
+                             'vol-restored')
+        self.cloud.wait('backup', 'bak1', timeout=900)
+        self.cloud.wait('volume', 'vol-restored', timeout=900)
+        self.expect_text('node2', self.path_of('vol-restored'),
+                         BEFORE_SNAPSHOT)
+
+    def spare_lun(self):
+        self.t.section('mount the spare LUN %s while everything runs' % SPARE)
+        pids = [str(s) for s in self.services.spawned]
+        for node in ('node1', 'node2'):
+            self.t.write('[%s] lab.mount(%s)\n' % (node, SPARE))
+            self.lab.mount(node, SPARE)
+        deadline = time.monotonic() + 240
+        while SPARE not in self.pools():
+            if time.monotonic() > deadline:
+                raise StepFailed('pool %s not reported 240 s after the mount'
+                                 % SPARE)
+            time.sleep(15)
+        self.cloud.openstack('volume', 'type', 'create', '--property',
+                             'volume_backend_name=ocfs2', '--property',
+                             'pool_name=%s' % SPARE, 'ocfs2-%s' % SPARE)
+        vol = self.create_volume('vol-on-spare', '--type', 'ocfs2-%s' % SPARE)
+        self.t.check(vol['os-vol-host-attr:host'].endswith('#' + SPARE),
+                     'vol-on-spare landed on %s'
+                     % vol['os-vol-host-attr:host'])
+        self.t.check([str(s) for s in self.services.spawned] == pids and
+                     not self.services.dead(),
+                     'no service restarted (%s)' % ', '.join(pids))
+
+    def check_consistency(self, when, expect_empty=False):
+        self.t.section('database and LUNs agree, %s' % when)
+        known = consistency.known_files(self.mysql_socket)
+        files, locks = consistency.lun_files(self.lab, 'node1',
+                                             guest.MOUNT_BASE)
+        for pool, name in sorted(files):
+            self.t.write('  %s/%s\n' % (pool, name))
+        problems = consistency.compare(known, files, locks)
+        if expect_empty and files:
+            problems.append('volume files left after deleting everything')
+        self.t.check(not problems, '%d DB entries, %d files on the LUNs'
+                     % (len(known), len(files)) if not problems else
+                     '; '.join(problems))
+
+    def delete_everything(self):
+        self.t.section('delete: snapshot, backup, image, volumes')
+        self.cloud.openstack('volume', 'snapshot', 'delete', 'snap1')
+        self.cloud.wait_gone('snapshot', 'snap1')
+        self.cloud.openstack('volume', 'backup', 'delete', 'bak1')
+        self.cloud.wait_gone('backup', 'bak1')
+        self.cloud.openstack('image', 'delete', 'image-from-volume')
+        names = ('vol1', 'vol-from-snap', 'vol-clone', 'vol-from-image',
+                 'vol-restored', 'vol-on-spare')
+        self.cloud.openstack('volume', 'delete', *names)
+        for name in names:
+            self.cloud.wait_gone('volume', name)
+        self.cloud.openstack('volume', 'list', '--all-projects')
+
+
+def _find_key(data, key):
+    """The value of key anywhere in nested dicts."""
+    if isinstance(data, dict):
+        if key in data:
+            return data[key]
+        for value in data.values():
+            found = _find_key(value, key)
+            if found is not None:
+                return found
+    return None

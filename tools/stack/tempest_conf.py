@@ -1,0 +1,109 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""tempest.conf for this deployment.
+
+storage_protocol and vendor_name come from what the driver reports
+(``cinder get-pools --detail``); the feature flags say what the driver
+supports; nova, neutron and swift are absent.
+"""
+
+TEMPLATE = """\
+[DEFAULT]
+log_file = tempest.log
+
+[auth]
+admin_username = admin
+admin_password = {password}
+admin_project_name = admin
+admin_domain_name = Default
+use_dynamic_credentials = true
+create_isolated_networks = false
+
+[identity]
+uri_v3 = {keystone_url}
+auth_version = v3
+region = RegionOne
+
+[identity-feature-enabled]
+api_v3 = true
+
+[service_available]
+cinder = true
+glance = true
+nova = false
+neutron = false
+swift = false
+
+[compute]
+# Volume-from-image tests take their image from here.
+image_ref = {image_id}
+
+[validation]
+run_validation = false
+
+[volume]
+catalog_type = block-storage
+backend_names = ocfs2
+volume_type = ocfs2
+storage_protocol = {storage_protocol}
+vendor_name = {vendor_name}
+backup_driver = posix
+min_microversion = 3.0
+max_microversion = latest
+volume_size = 1
+# TCG guests: importing and copying take longer than on real hosts.
+build_timeout = 600
+
+[volume-feature-enabled]
+backup = true
+snapshot = true
+clone = true
+extend_volume_with_snapshot = true
+# RemoteFS revert is overridden with reflink copies.
+volume_revert = true
+# Attaching needs nova; extending an attached volume too.
+extend_attached_volume = false
+manage_volume = false
+manage_snapshot = false
+multi_backend = false
+replication = false
+consistency_group = false
+# Several volumes/snapshots at once on the two active-active services.
+concurrency_tests = true
+"""
+
+
+def pool_properties(get_pools_output):
+    """{property: value} of the first pool in `cinder get-pools --detail`."""
+    properties = {}
+    for line in get_pools_output.splitlines():
+        cells = [cell.strip() for cell in line.split('|')]
+        if len(cells) == 4 and cells[1] and cells[1] != 'Property':
+            if cells[1] in properties:  # the next pool starts
+                break
+            properties[cells[1]] = cells[2]
+    return properties
+
+
+def render(password, keystone_url, image_id, get_pools_output):
+    pool = pool_properties(get_pools_output)
+    missing = {'storage_protocol', 'vendor_name'} - set(pool)
+    if missing:
+        raise ValueError('cinder get-pools --detail reported no %s'
+                         % ', '.join(sorted(missing)))
+    return TEMPLATE.format(password=password, keystone_url=keystone_url,
+                           image_id=image_id,
+                           storage_protocol=pool['storage_protocol'],
+                           vendor_name=pool['vendor_name'])

@@ -1,0 +1,160 @@
+# Copyright 2025 The cinder-ocfs2 Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Tempest's volume API tests and cinder-tempest-plugin's against the lab.
+
+Deployment up (deployment.py), a tempest workspace with a tempest.conf
+for it (tempest_conf.py), the run timed, then ran/passed/skipped/failed
+and every skip reason.  Run it through tools/tempest.
+"""
+
+import collections
+import io
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+import subunit
+import testtools
+
+import deployment
+from openstack_cli import Cloud
+import tempest_conf
+from transcript import StepFailed
+from transcript import Transcript
+
+REGEX = r'^(tempest\.api\.volume|cinder_tempest_plugin\.api)'
+# It creates a server without checking that nova exists.
+EXCLUDE = (r'cinder_tempest_plugin\.api\.volume\.test_volume_backup\.'
+           r'VolumesBackupsTest\.test_incremental_backup')
+CONCURRENCY = 2
+
+
+def prepare_workspace(t, cloud, state, env):
+    cloud.openstack('volume', 'type', 'create', '--property',
+                    'volume_backend_name=ocfs2', 'ocfs2')
+    deadline = time.monotonic() + 180
+    while 'storage_protocol' not in cloud.cinder('get-pools', '--detail'):
+        if time.monotonic() > deadline:
+            raise StepFailed('no pool reported after 180 s')
+        time.sleep(10)
+    pools = cloud.cinder('get-pools', '--detail')
+    image_id = cloud.openstack('image', 'show', '-f', 'value', '-c', 'id',
+                               'ocfs2-test-image').strip()
+    workspace = state / 'tempest'
+    shutil.rmtree(workspace, ignore_errors=True)
+    t.run(['tempest', 'init', '--workspace-path',
+           str(state / 'tempest-workspaces.yaml'), str(workspace)])
+    conf = workspace / 'etc' / 'tempest.conf'
+    conf.write_text(tempest_conf.render(
+        env['STACK_PASSWORD'], env['OS_AUTH_URL'], image_id, pools))
+    t.note('wrote %s' % conf)
+    return workspace
+
+
+def run_tempest(t, workspace, logs):
+    argv = ['tempest', 'run', '--regex', REGEX, '--exclude-regex', EXCLUDE,
+            '--concurrency', str(CONCURRENCY)]
+    t.write('$ cd %s && %s\n' % (workspace, ' '.join(argv)))
+    started = time.monotonic()
+    with open(logs / 'tempest-run.out', 'w') as out:
+        rc = subprocess.run(argv, cwd=workspace, stdout=out,
+                            stderr=subprocess.STDOUT).returncode
+    elapsed = time.monotonic() - started
+    t.note('tempest run exited %d after %.0fs (output: %s)'
+           % (rc, elapsed, logs / 'tempest-run.out'))
+    return rc, elapsed
+
+
+def results(workspace):
+    """{test id: (status, skip reason)} from the last stestr run."""
+    subunit_bytes = subprocess.run(['stestr', 'last', '--subunit'],
+                                   cwd=workspace, capture_output=True).stdout
+    tests = {}
+
+    def on_test(test):
+        if test['status'] in ('exists', None):
+            return
+        reason = test['details'].get('reason')
+        tests[test['id']] = (test['status'],
+                             reason.as_text() if reason else '')
+
+    stream = subunit.ByteStreamToStreamResult(
+        io.BytesIO(subunit_bytes), non_subunit_name='stdout')
+    result = testtools.StreamToDict(on_test)
+    result.startTestRun()
+    stream.run(result)
+    result.stopTestRun()
+    return tests
+
+
+def report(t, tests, elapsed):
+    counts = collections.Counter(status for status, _ in tests.values())
+    t.section('tempest results')
+    t.write('ran %d, passed %d, skipped %d, failed %d in %.0fs (%.1f min)\n'
+            % (len(tests), counts['success'], counts['skip'],
+               counts['fail'], elapsed, elapsed / 60))
+    reasons = collections.defaultdict(list)
+    for test_id, (status, reason) in sorted(tests.items()):
+        if status == 'skip':
+            reasons[reason.strip() or '(no reason given)'].append(test_id)
+        elif status == 'fail':
+            t.write('FAILED %s\n' % test_id)
+    for reason, ids in sorted(reasons.items()):
+        t.write('skipped %d: %s\n' % (len(ids), reason))
+        for test_id in ids:
+            t.write('    %s\n' % test_id)
+    return counts
+
+
+def keep_tempest_files(workspace, logs):
+    for name in ('tempest.log', 'etc/tempest.conf'):
+        source = workspace / name
+        if source.exists():
+            shutil.copy(source, logs / ('tempest-' + source.name))
+
+
+def main():
+    env = os.environ
+    tools = pathlib.Path(__file__).resolve().parent
+    logs = pathlib.Path(env['STACK_LOGS'])
+    state = pathlib.Path(env['STACK_STATE'])
+    t = Transcript(logs / 'tempest-transcript.log')
+    cloud = Cloud(t)
+    try:
+        with deployment.deployed(t, tools):
+            t.section('tempest workspace and tempest.conf')
+            workspace = prepare_workspace(t, cloud, state, env)
+            t.section('tempest run (%s, concurrency %d)'
+                      % (REGEX, CONCURRENCY))
+            rc, elapsed = run_tempest(t, workspace, logs)
+            tests = results(workspace)
+            keep_tempest_files(workspace, logs)
+    except StepFailed as err:
+        t.write('\nTEMPEST NOT RUN: %s\n' % err)
+        return 2
+    except Exception as err:
+        t.write(traceback.format_exc())
+        t.write('\nTEMPEST NOT RUN: %s: %s\n' % (type(err).__name__, err))
+        return 2
+    counts = report(t, tests, elapsed)
+    return 1 if counts['fail'] or rc else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
