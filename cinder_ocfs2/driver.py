@@ -163,10 +163,10 @@ class OCFS2Driver(remotefs.RevertToSnapshotMixin,
         """Needed by parent class: the LUN of a pool must be usable."""
         self._lun(share)
 
-    def _lun(self, pool, create_marker=False):
+    def _lun(self, pool):
         """The usable, verified LUN of a pool, or a clear error."""
         lun = self._inventory.get(pool)
-        identity.verify(lun, create=create_marker)
+        identity.verify(lun)
         return lun
 
     def _lun_of(self, volume):
