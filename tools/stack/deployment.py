@@ -36,9 +36,9 @@ from cinder_ocfs2.tests.functional.lab import config
 from cinder_ocfs2.tests.functional.lab import lab as lab_module
 
 NODES = tuple((node.name, node.address) for node in config.NODES)
-WANTED_SERVICES = {('cinder-volume', 'node1@ocfs2'),
-                   ('cinder-volume', 'node2@ocfs2'),
-                   ('cinder-backup', 'node1')}
+WANTED_SERVICES = {('cinder-volume', '%s@%s' % (node, backend))
+                   for node, _ in NODES for backend in guest.BACKENDS}
+WANTED_SERVICES.add(('cinder-backup', 'node1'))
 SERVICE_START_TIMEOUT = 900
 
 

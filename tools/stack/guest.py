@@ -36,7 +36,13 @@ PORT_VARIABLES = ('MYSQL_PORT', 'RABBIT_PORT', 'REDIS_PORT', 'KEYSTONE_PORT',
                   'MEMCACHED_PORT', 'GLANCE_PORT')
 # One cinder cluster per o2cb cluster: its members serve the same LUNs.
 CINDER_CLUSTER = config.CLUSTER_NAME
-BACKEND = 'ocfs2'
+# Two backends over disjoint sets of LUNs, as a site with two classes of
+# LUN (fast and bulk, say) runs them: each is a volume type, and a retype
+# between them moves the file.  Both nodes serve both backends, each
+# backend as one cinder cluster.  lun4 is mounted only while the services
+# run (the walkthrough's hot-mount step); being listed in advance is all
+# it needs.
+BACKENDS = {'ocfs2': ('lun1', 'lun2', 'lun4'), 'ocfs2-b': ('lun3',)}
 MOUNT_BASE = config.MOUNT_BASE
 GUEST_ETC = '/lab/cinder'
 # Backups land in the backup node's exchange folder: visible from the host,
@@ -48,13 +54,14 @@ BACKEND_SECTION = """
 volume_driver = cinder_ocfs2.driver.OCFS2Driver
 volume_backend_name = {backend}
 ocfs2_mount_point_base = {mount_base}
+ocfs2_shares = {shares}
 ocfs2_cluster_name = {o2cb_cluster}
 """
 
 DEFAULT_EXTRA = """host = {node}
 graceful_shutdown_timeout = 10
 cluster = {cluster}
-enabled_backends = {backend}
+enabled_backends = {backends}
 backup_driver = cinder.backup.drivers.posix.PosixBackupDriver
 backup_posix_path = {backup_path}
 # The chunked backup drivers read a whole chunk into memory; the default
@@ -93,11 +100,14 @@ class GuestCinder:
             CINDER_STATE_PATH='/var/lib/cinder', CINDER_ETC=GUEST_ETC,
             CINDER_DEBUG='true' if debug else 'false',
             CINDER_EXTRA_DEFAULT=DEFAULT_EXTRA.format(
-                node=node, cluster=CINDER_CLUSTER, backend=BACKEND,
-                backup_path=BACKUP_PATH),
-            CINDER_EXTRA_SECTIONS=BACKEND_SECTION.format(
-                backend=BACKEND, mount_base=MOUNT_BASE,
-                o2cb_cluster=config.CLUSTER_NAME))
+                node=node, cluster=CINDER_CLUSTER,
+                backends=','.join(BACKENDS), backup_path=BACKUP_PATH),
+            CINDER_EXTRA_SECTIONS=''.join(
+                BACKEND_SECTION.format(
+                    backend=backend, mount_base=MOUNT_BASE,
+                    shares=','.join(shares),
+                    o2cb_cluster=config.CLUSTER_NAME)
+                for backend, shares in BACKENDS.items()))
         etc = self.lab.exchange_dir(node) / 'cinder'
         etc.mkdir(parents=True, exist_ok=True)
         (etc / 'cinder.conf').write_text(

@@ -36,6 +36,8 @@ BEFORE_SNAPSHOT = 'written on node2 through the attachment'
 AFTER_SNAPSHOT = 'written on node1 after the snapshot'
 MOUNTED = ('lun1', 'lun2', 'lun3')
 SPARE = 'lun4'
+# The second backend (guest.BACKENDS), and its volume type.
+SECOND = 'ocfs2-b'
 
 
 class Scenario:
@@ -64,11 +66,16 @@ class Scenario:
         return result.stdout
 
     def path_of(self, volume):
-        """The volume's file: <mount base>/<pool>/volume-<id>."""
+        """The volume's file: <mount base>/<pool>/volume-<name id>.
+
+        The name id is the volume's id, or after a migration the id of the
+        volume it was copied into.
+        """
         shown = self.cloud.openstack_json('volume', 'show', volume,
                                           quiet=True)
         pool = shown['os-vol-host-attr:host'].rpartition('#')[2]
-        return '%s/%s/volume-%s' % (guest.MOUNT_BASE, pool, shown['id'])
+        name_id = shown.get('os-vol-mig-status-attr:name_id') or shown['id']
+        return '%s/%s/volume-%s' % (guest.MOUNT_BASE, pool, name_id)
 
     def read_text(self, node, path, length):
         line = 'head -c %d %s' % (length, shlex.quote(path))
@@ -86,10 +93,12 @@ class Scenario:
         return self.cloud.show('volume', name)
 
     def pools(self):
+        """{pool: backend} from cinder get-pools (host@backend#pool)."""
         out = self.cloud.cinder('get-pools', '--detail')
-        return {line.split('|')[2].strip().rpartition('#')[2]
-                for line in out.splitlines()
-                if line.startswith('| name ')}
+        names = [line.split('|')[2].strip() for line in out.splitlines()
+                 if line.startswith('| name ')]
+        return {name.rpartition('#')[2]:
+                name.partition('@')[2].partition('#')[0] for name in names}
 
     # --- the steps
 
@@ -102,6 +111,8 @@ class Scenario:
         self.extend()
         self.snapshots()
         self.from_snapshot_and_clone()
+        self.retype_to_second_backend()
+        self.unmanage_and_manage()
         self.image_round_trip()
         self.spare_lun()
         self.check_consistency('with every volume still there')
@@ -114,22 +125,28 @@ class Scenario:
         self.cloud.openstack('volume', 'service', 'list')
         clusters = {r['Cluster'] for r in rows
                     if r['Binary'] == 'cinder-volume'}
-        self.t.check(clusters == {'%s@ocfs2' % guest.CINDER_CLUSTER},
-                     'both cinder-volume services are in cluster %s@ocfs2'
-                     % guest.CINDER_CLUSTER)
-        self.cloud.openstack('volume', 'type', 'create', '--property',
-                             'volume_backend_name=ocfs2', TYPE)
+        wanted = {'%s@%s' % (guest.CINDER_CLUSTER, backend)
+                  for backend in guest.BACKENDS}
+        self.t.check(clusters == wanted,
+                     'both nodes serve each backend, as clusters %s'
+                     % ', '.join(sorted(wanted)))
+        for backend in guest.BACKENDS:
+            self.cloud.openstack('volume', 'type', 'create', '--property',
+                                 'volume_backend_name=%s' % backend, backend)
 
     def pools_per_lun(self):
         self.t.section('one pool per mounted LUN')
         deadline = time.monotonic() + 180
+        wanted = {pool: backend
+                  for backend, shares in guest.BACKENDS.items()
+                  for pool in shares if pool in MOUNTED}
         while True:
             pools = self.pools()
-            if pools == set(MOUNTED) or time.monotonic() > deadline:
+            if pools == wanted or time.monotonic() > deadline:
                 break
             time.sleep(10)
-        self.t.check(pools == set(MOUNTED), 'pools %s = mounted LUNs %s'
-                     % (sorted(pools), list(MOUNTED)))
+        self.t.check(pools == wanted, 'pools %s = mounted LUNs, each in its '
+                     'backend %s' % (pools, wanted))
 
     def create_show_list(self):
         self.t.section('create (--type), show, list')
@@ -193,6 +210,37 @@ class Scenario:
                          BEFORE_SNAPSHOT)
         self.create_volume('vol-clone', '--source', 'vol1', size=2)
         self.expect_text('node2', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+
+    def retype_to_second_backend(self):
+        self.t.section('retype to the other backend: the file moves LUN')
+        before = self.path_of('vol-clone')
+        self.cloud.openstack('volume', 'set', '--type', SECOND,
+                             '--retype-policy', 'on-demand', 'vol-clone')
+        self.cloud.wait('volume', 'vol-clone', timeout=900)
+        shown = self.cloud.show('volume', 'vol-clone')
+        self.t.check(shown['type'] == SECOND and
+                     '@%s#' % SECOND in shown['os-vol-host-attr:host'],
+                     'vol-clone is of type %s on %s'
+                     % (shown['type'], shown['os-vol-host-attr:host']))
+        self.expect_text('node1', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+        self.guest('node2', 'test ! -e %s' % before)
+
+    def unmanage_and_manage(self):
+        self.t.section('unmanage, then manage the file again')
+        path = self.path_of('vol-clone')
+        host = self.cloud.show('volume', 'vol-clone')['os-vol-host-attr:host']
+        self.cloud.openstack('volume', 'delete', '--remote', 'vol-clone')
+        self.cloud.wait_gone('volume', 'vol-clone')
+        self.guest('node2', 'ls -l %s' % path)
+        cluster = '%s@%s' % (guest.CINDER_CLUSTER, host.partition('@')[2])
+        self.cloud.openstack('volume', 'create', '--remote-source',
+                             'source-name=%s' % path.rpartition('/')[2],
+                             '--cluster', cluster, '--type', SECOND,
+                             'vol-managed')
+        self.cloud.wait('volume', 'vol-managed')
+        self.expect_text('node2', self.path_of('vol-managed'),
+                         AFTER_SNAPSHOT)
+        self.guest('node1', 'test ! -e %s' % path)
 
     def image_round_trip(self):
         self.t.section('volume from image, image from volume')
@@ -267,7 +315,7 @@ class Scenario:
         self.cloud.openstack('volume', 'backup', 'delete', 'bak1')
         self.cloud.wait_gone('backup', 'bak1')
         self.cloud.openstack('image', 'delete', 'image-from-volume')
-        names = ('vol1', 'vol-from-snap', 'vol-clone', 'vol-from-image',
+        names = ('vol1', 'vol-from-snap', 'vol-managed', 'vol-from-image',
                  'vol-restored', 'vol-on-spare')
         self.cloud.openstack('volume', 'delete', *names)
         for name in names:

@@ -50,12 +50,17 @@ swift = false
 # Volume-from-image tests take their image from here.
 image_ref = {image_id}
 
+[compute-feature-enabled]
+# The backend reports multiattach (raw files on a cluster filesystem).
+# With nova absent this only enables the multiattach retype test.
+volume_multiattach = true
+
 [validation]
 run_validation = false
 
 [volume]
 catalog_type = block-storage
-backend_names = ocfs2
+backend_names = {backend_names}
 volume_type = ocfs2
 storage_protocol = {storage_protocol}
 vendor_name = {vendor_name}
@@ -75,9 +80,10 @@ extend_volume_with_snapshot = true
 volume_revert = true
 # Attaching needs nova; extending an attached volume too.
 extend_attached_volume = false
-manage_volume = false
+# Volumes: a file in a LUN root, named volume-<id> after an unmanage.
+manage_volume = true
 manage_snapshot = false
-multi_backend = false
+multi_backend = {multi_backend}
 replication = false
 consistency_group = false
 # Several volumes/snapshots at once on the two active-active services.
@@ -97,7 +103,8 @@ def pool_properties(get_pools_output):
     return properties
 
 
-def render(password, keystone_url, image_id, get_pools_output):
+def render(password, keystone_url, image_id, get_pools_output,
+           backend_names):
     pool = pool_properties(get_pools_output)
     missing = {'storage_protocol', 'vendor_name'} - set(pool)
     if missing:
@@ -105,5 +112,7 @@ def render(password, keystone_url, image_id, get_pools_output):
                          % ', '.join(sorted(missing)))
     return TEMPLATE.format(password=password, keystone_url=keystone_url,
                            image_id=image_id,
+                           backend_names=','.join(backend_names),
+                           multi_backend=str(len(backend_names) > 1).lower(),
                            storage_protocol=pool['storage_protocol'],
                            vendor_name=pool['vendor_name'])

@@ -33,6 +33,7 @@ import subunit
 import testtools
 
 import deployment
+import guest
 from openstack_cli import Cloud
 import tempest_conf
 from transcript import StepFailed
@@ -46,8 +47,9 @@ CONCURRENCY = 2
 
 
 def prepare_workspace(t, cloud, state, env):
-    cloud.openstack('volume', 'type', 'create', '--property',
-                    'volume_backend_name=ocfs2', 'ocfs2')
+    for backend in guest.BACKENDS:
+        cloud.openstack('volume', 'type', 'create', '--property',
+                        'volume_backend_name=%s' % backend, backend)
     deadline = time.monotonic() + 180
     while 'storage_protocol' not in cloud.cinder('get-pools', '--detail'):
         if time.monotonic() > deadline:
@@ -62,7 +64,8 @@ def prepare_workspace(t, cloud, state, env):
            str(state / 'tempest-workspaces.yaml'), str(workspace)])
     conf = workspace / 'etc' / 'tempest.conf'
     conf.write_text(tempest_conf.render(
-        env['STACK_PASSWORD'], env['OS_AUTH_URL'], image_id, pools))
+        env['STACK_PASSWORD'], env['OS_AUTH_URL'], image_id, pools,
+        list(guest.BACKENDS)))
     t.note('wrote %s' % conf)
     return workspace
 

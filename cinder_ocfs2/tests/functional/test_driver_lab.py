@@ -165,6 +165,43 @@ class OperationsOnLabTestCase(base.LabTestCase):
                     '%.3f / %.3f / %.3f (other LUN: full copy) / %.3f s'
                     % (snap_s, from_snap_s, clone_s, revert_s))
 
+    def test_unmanage_on_node1_manage_on_node2(self):
+        volume, _ = self.create(pool='lun2', size=1)
+        old_path = self.path(volume)
+        self._write_random('node1', old_path, mib=8)
+        digest = self._head_sha('node1', old_path, mib=8)
+        self.node1.call('unmanage', ('volume', volume))
+        self.assertIn('volume-%s' % volume['id'],
+                      self.sh('node2', 'ls %s/lun2' % base.BASE))
+        # An image file is refused and left as it was.
+        image = '%s/lun2/disk.qcow2' % base.BASE
+        self.sh('node2', 'qemu-img create -q -f qcow2 %s 64M' % image)
+        self.addCleanup(self.sh, 'node1', 'rm -f %s' % image)
+        refused = base.volume_spec('lun2', size=1)
+        err = self.assertRaises(
+            base.RemoteDriverError, self.node2.call,
+            'manage_existing_get_size', ('volume', refused),
+            ('value', {'source-name': 'disk.qcow2'}))
+        self.assertIn('looks like a qcow2 image', str(err))
+
+        managed = base.volume_spec('lun2', size=1)
+        ref = ('value', {'source-name': 'volume-%s' % volume['id']})
+        size, _ = self.node2.call('manage_existing_get_size',
+                                  ('volume', managed), ref)
+        self.assertEqual(1, size)
+        update, seconds = self.node2.call('manage_existing',
+                                          ('volume', managed), ref)
+        managed.update(update)
+        self.addCleanup(self._delete_quietly, managed)
+        self.assertEqual('lun2', managed['provider_location'])
+        self.assertEqual(digest,
+                         self._head_sha('node1', self.path(managed), mib=8))
+        self.assertEqual('missing', self.sh(
+            'node1', 'test -e %s || echo missing' % old_path).strip())
+        base.record('unmanage on node1, manage on node2',
+                    'renamed in %.3f s, 8 MiB checksum equal on node1'
+                    % seconds)
+
     def test_reflink_snapshot_shares_extents(self):
         volume, _ = self.create(pool='lun3', size=1)
         path = self.path(volume)

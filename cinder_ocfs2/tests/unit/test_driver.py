@@ -165,7 +165,7 @@ class SetupTestCase(DriverTestBase):
         self.assertEqual(1, len(registered))
         self.assertTrue(issubclass(registered[0].cls,
                                    volume_interface.VolumeDriverCore))
-        self.assertEqual('1.0.0', registered[0].version)
+        self.assertEqual(driver.OCFS2Driver.VERSION, registered[0].version)
 
 
 @ddt.ddt
@@ -655,7 +655,7 @@ class StatsTestCase(DriverTestBase):
         stats = self.driver.get_volume_stats(True)
         self.assertEqual('file', stats['storage_protocol'])
         self.assertEqual('Open Source', stats['vendor_name'])
-        self.assertEqual('1.0.0', stats['driver_version'])
+        self.assertEqual(driver.OCFS2Driver.VERSION, stats['driver_version'])
         pools = {pool['pool_name']: pool for pool in stats['pools']}
         self.assertEqual(['lun1', 'lun2'], sorted(pools))
         self.assertEqual(5.0, pools['lun1']['provisioned_capacity_gb'])
