@@ -48,6 +48,7 @@ from cinder.tests.unit import test
 from cinder.volume import configuration as conf
 from cinder.volume import driver as base_driver
 
+from cinder_ocfs2 import cluster_health
 from cinder_ocfs2 import driver
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
@@ -764,7 +765,7 @@ class ClusterHealthTestCase(DriverTestBase):
         self.assertEqual('unknown', pools['lun1']['cluster_status'])
         self._created('lun1')
 
-    @mock.patch.object(driver, 'LOG')
+    @mock.patch.object(cluster_health, 'LOG')
     def test_cluster_state_logged_once_per_change(self, log):
         self._use_capture('offline-node1')
         self.node.mount('lun1', device='/dev/vda')
