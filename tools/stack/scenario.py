@@ -46,6 +46,7 @@ class Scenario:
         self.t = transcript
         self.lab = lab
         self.services = services
+        self.clone_id = None
         self.cloud = Cloud(transcript)
         self.mysql_socket = env['MYSQL_SOCKET']
         self.glance_images = (pathlib.Path(env['STACK_DATA']) / 'glance' /
@@ -213,24 +214,41 @@ class Scenario:
 
     def retype_to_second_backend(self):
         self.t.section('retype to the other backend: the file moves LUN')
-        before = self.path_of('vol-clone')
+        # By id: while it migrates, a second volume has the same name.
+        clone = self.cloud.show('volume', 'vol-clone')['id']
+        before = self.path_of(clone)
         self.cloud.openstack('volume', 'set', '--type', SECOND,
-                             '--retype-policy', 'on-demand', 'vol-clone')
-        self.cloud.wait('volume', 'vol-clone', timeout=900)
-        shown = self.cloud.show('volume', 'vol-clone')
+                             '--migration-policy', 'on-demand', clone)
+        self.cloud.wait('volume', clone, timeout=900)
+        deadline = time.monotonic() + 300
+        while True:
+            shown = self.cloud.show('volume', clone)
+            if (shown.get('migration_status') in ('success', 'error', None)
+                    or time.monotonic() > deadline):
+                break
+            time.sleep(10)
         self.t.check(shown['type'] == SECOND and
                      '@%s#' % SECOND in shown['os-vol-host-attr:host'],
-                     'vol-clone is of type %s on %s'
-                     % (shown['type'], shown['os-vol-host-attr:host']))
-        self.expect_text('node1', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+                     'vol-clone is of type %s on %s (migration %s)'
+                     % (shown['type'], shown['os-vol-host-attr:host'],
+                        shown.get('migration_status')))
+        self.expect_text('node1', self.path_of(clone), AFTER_SNAPSHOT)
+        # The source volume is deleted after the migration completes.
+        deadline = time.monotonic() + 300
+        while len(self.cloud.openstack_json(
+                'volume', 'list', '--all-projects', '--name', 'vol-clone',
+                quiet=True)) > 1 and time.monotonic() < deadline:
+            time.sleep(10)
         self.guest('node2', 'test ! -e %s' % before)
+        self.clone_id = clone
 
     def unmanage_and_manage(self):
         self.t.section('unmanage, then manage the file again')
-        path = self.path_of('vol-clone')
-        host = self.cloud.show('volume', 'vol-clone')['os-vol-host-attr:host']
-        self.cloud.openstack('volume', 'delete', '--remote', 'vol-clone')
-        self.cloud.wait_gone('volume', 'vol-clone')
+        path = self.path_of(self.clone_id)
+        host = self.cloud.show('volume',
+                               self.clone_id)['os-vol-host-attr:host']
+        self.cloud.openstack('volume', 'delete', '--remote', self.clone_id)
+        self.cloud.wait_gone('volume', self.clone_id)
         self.guest('node2', 'ls -l %s' % path)
         cluster = '%s@%s' % (guest.CINDER_CLUSTER, host.partition('@')[2])
         self.cloud.openstack('volume', 'create', '--remote-source',
