@@ -80,8 +80,14 @@ def deployed(t, tools_dir, environ=os.environ):
 
 def start_guest_services(t, services):
     t.section('cinder-volume on node1 and node2, cinder-backup on node1')
+    # cinder's internal tenant: the service project and the cinder user.
+    internal_tenant = (
+        t.run_json(['openstack', 'project', 'show', 'service'],
+                   quiet=True)['id'],
+        t.run_json(['openstack', 'user', 'show', 'cinder'],
+                   quiet=True)['id'])
     for node, address in NODES:
-        services.configure(node, address)
+        services.configure(node, address, internal_tenant)
         t.note('%s: %s' % (node, services.start(node, 'cinder-volume')))
     t.note('node1: %s' % services.start('node1', 'cinder-backup'))
     t.note('importing cinder under TCG takes a minute or more per process')

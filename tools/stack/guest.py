@@ -56,9 +56,15 @@ volume_backend_name = {backend}
 ocfs2_mount_point_base = {mount_base}
 ocfs2_shares = {shares}
 ocfs2_cluster_name = {o2cb_cluster}
+# Volumes from an image already used on this backend are clones of a
+# cached image-volume: reflinks on the cache's LUN.
+image_volume_cache_enabled = true
 """
 
 DEFAULT_EXTRA = """host = {node}
+# The image-volume cache belongs to cinder's internal tenant.
+cinder_internal_tenant_project_id = {internal_project}
+cinder_internal_tenant_user_id = {internal_user}
 graceful_shutdown_timeout = 10
 cluster = {cluster}
 enabled_backends = {backends}
@@ -91,8 +97,12 @@ class GuestCinder:
         text = (self.tools_dir / 'etc' / template).read_text()
         return string.Template(text).substitute(values)
 
-    def configure(self, node, node_address, debug=False):
-        """Write the node's cinder.conf and rootwrap.conf into /lab/cinder."""
+    def configure(self, node, node_address, internal_tenant, debug=False):
+        """Write the node's cinder.conf and rootwrap.conf into /lab/cinder.
+
+        :param internal_tenant: (project id, user id) of cinder's internal
+            tenant, which owns the image-volume cache.
+        """
         values = dict(self.environ)
         values.update(
             SERVICES_IP=config.FORWARD_HOST_ADDRESS,
@@ -101,7 +111,9 @@ class GuestCinder:
             CINDER_DEBUG='true' if debug else 'false',
             CINDER_EXTRA_DEFAULT=DEFAULT_EXTRA.format(
                 node=node, cluster=CINDER_CLUSTER,
-                backends=','.join(BACKENDS), backup_path=BACKUP_PATH),
+                backends=','.join(BACKENDS), backup_path=BACKUP_PATH,
+                internal_project=internal_tenant[0],
+                internal_user=internal_tenant[1]),
             CINDER_EXTRA_SECTIONS=''.join(
                 BACKEND_SECTION.format(
                     backend=backend, mount_base=MOUNT_BASE,
@@ -142,6 +154,12 @@ class GuestCinder:
                 if self.lab.stop(spawned, 'TERM', timeout) is None:
                     self.lab.stop(spawned, 'KILL', 10)
         self.spawned = []
+
+    def log_lines(self, node, binary):
+        """The lines a service of node has logged so far."""
+        path = self.lab.exchange_dir(node) / 'logs' / ('%s.log' % binary)
+        with open(path, encoding='utf-8', errors='replace') as log:
+            return log.readlines()
 
     def log_paths(self):
         return [s.log for s in self.spawned]

@@ -47,6 +47,7 @@ class Scenario:
         self.lab = lab
         self.services = services
         self.clone_id = None
+        self.cache_id = None
         self.cloud = Cloud(transcript)
         self.mysql_socket = env['MYSQL_SOCKET']
         self.glance_images = (pathlib.Path(env['STACK_DATA']) / 'glance' /
@@ -115,6 +116,7 @@ class Scenario:
         self.retype_to_second_backend()
         self.unmanage_and_manage()
         self.image_round_trip()
+        self.image_cache()
         self.spare_lun()
         self.check_consistency('with every volume still there')
         self.delete_everything()
@@ -277,6 +279,41 @@ class Scenario:
         self.t.check(head == IMAGE_TEXT, 'the image in glance starts with %r'
                      % IMAGE_TEXT)
 
+    def image_cache(self):
+        self.t.section('image-volume cache: the next volume from the image '
+                       'is a reflink of the cached one')
+        image_id = self.cloud.show('image', IMAGE)['id']
+        first = self.cloud.show('volume', 'vol-from-image')
+        pool = first['os-vol-host-attr:host'].rpartition('#')[2]
+        cached = self.cloud.openstack_json(
+            'volume', 'list', '--all-projects', '--name',
+            'image-%s' % image_id)
+        self.t.check(len(cached) == 1, 'one cached image-volume, %s, '
+                     'owned by the internal tenant' % 'image-%s' % image_id)
+        self.cache_id = cached[0]['ID']
+        cache = self.cloud.show('volume', self.cache_id)
+        self.t.check(cache['os-vol-host-attr:host'].endswith('#' + pool),
+                     'the cache is on %s, the pool of vol-from-image'
+                     % cache['os-vol-host-attr:host'])
+        # The cache is per pool: a type pinned to that pool hits it.
+        pinned = 'ocfs2-%s' % pool
+        self.cloud.openstack('volume', 'type', 'create', '--property',
+                             'volume_backend_name=ocfs2', '--property',
+                             'pool_name=%s' % pool, pinned)
+        vol = self.create_volume('vol-from-cache', '--type', pinned,
+                                 '--image', IMAGE)
+        self.expect_text('node2', self.path_of('vol-from-cache'),
+                         IMAGE_TEXT)
+        wanted = 'Created volume volume-%s on pool %s (' % (vol['id'], pool)
+        lines = [line for node in ('node1', 'node2')
+                 for line in self.services.log_lines(node, 'cinder-volume')
+                 if wanted in line]
+        self.t.write(''.join(lines))
+        self.t.check(len(lines) == 1 and
+                     'from volume %s by reflink' % self.cache_id in lines[0],
+                     'the driver made vol-from-cache from the cached '
+                     'image-volume by reflink')
+
     def backup_restore(self):
         self.t.section('backup create and restore')
         self.cloud.openstack('volume', 'backup', 'create', '--name', 'bak1',
@@ -334,7 +371,8 @@ class Scenario:
         self.cloud.wait_gone('backup', 'bak1')
         self.cloud.openstack('image', 'delete', 'image-from-volume')
         names = ('vol1', 'vol-from-snap', 'vol-managed', 'vol-from-image',
-                 'vol-restored', 'vol-on-spare')
+                 'vol-from-cache', 'vol-restored', 'vol-on-spare',
+                 self.cache_id)
         self.cloud.openstack('volume', 'delete', *names)
         for name in names:
             self.cloud.wait_gone('volume', name)
