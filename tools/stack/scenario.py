@@ -253,10 +253,12 @@ class Scenario:
         self.cloud.wait_gone('volume', self.clone_id)
         self.guest('node2', 'ls -l %s' % path)
         cluster = '%s@%s' % (guest.CINDER_CLUSTER, host.partition('@')[2])
+        # --non-bootable: without it the client sends "bootable": null,
+        # which the API refuses (python-openstackclient 7).
         self.cloud.openstack('volume', 'create', '--remote-source',
                              'source-name=%s' % path.rpartition('/')[2],
                              '--cluster', cluster, '--type', SECOND,
-                             'vol-managed')
+                             '--non-bootable', 'vol-managed')
         self.cloud.wait('volume', 'vol-managed')
         self.expect_text('node2', self.path_of('vol-managed'),
                          AFTER_SNAPSHOT)
