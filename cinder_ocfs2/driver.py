@@ -44,6 +44,7 @@ from cinder_ocfs2 import luns
 from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
 from cinder_ocfs2 import pools
+from cinder_ocfs2 import privsep
 from cinder_ocfs2 import reflink
 from cinder_ocfs2 import volume_files
 
@@ -101,8 +102,7 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         self._inventory = None
         self._file_mode = 0o660
         self._reflink_by_fsid = {}
-        # Roots of /sys, configfs and /etc for o2cb state (tests point
-        # them at captured trees).
+        # Roots of the o2cb state files; tests use captured trees.
         self._o2cb_roots = {}
         self._health_log = cluster_health.ChangeLog()
 
@@ -136,12 +136,7 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
                         'below it.', self.base)
 
     def set_nas_security_options(self, is_new_cinder_install):
-        """Resolve the NAS security options explicitly, never to 'auto'.
-
-        Volume files are created and changed by the cinder-volume service
-        user itself, with the mode of ocfs2_volume_file_mode (0660 by
-        default), never world-writable.
-        """
+        """Secure NAS options, never 'auto' (files: 0660, the service's)."""
         self.configuration.nas_secure_file_operations = 'true'
         self.configuration.nas_secure_file_permissions = 'true'
         self._execute_as_root = False
@@ -208,8 +203,10 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
 
     def _cluster_state(self):
         """The o2cb cluster's state now; logged once per change."""
+        roots = self._o2cb_roots or {  # debugfs liveness is root-only
+            'root_reader': privsep.read_o2hb_livenodes}
         return self._health_log.report(o2cb.get_cluster_state(
-            self.configuration.ocfs2_cluster_name, **self._o2cb_roots))
+            self.configuration.ocfs2_cluster_name, **roots))
 
     def _cluster_down_reason(self, state):
         return cluster_health.down_reason(
@@ -393,7 +390,8 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
                 pool, capacity, self.configuration, can_reflink,
                 down_reason=self._lun_problem(lun, state),
                 extra={'cluster_name': state.name,
-                       'cluster_status': state.status.value}))
+                       'cluster_status': state.status.value,
+                       'cluster_live_nodes': state.live_node_names}))
         self._stats = pools.backend_stats(
             self.configuration.safe_get('volume_backend_name') or
             self.volume_backend_name, self.VERSION, pool_list,

@@ -18,7 +18,9 @@ Two questions, one function each:
 
 * ``get_cluster_state()``: is the cluster healthy, and what is wrong if
   not? It reads only small files (``/sys/fs/ocfs2/cluster_stack``, the o2cb
-  tree in configfs, ``/etc/ocfs2/cluster.conf``), never runs a command, and
+  tree in configfs, ``/etc/ocfs2/cluster.conf`` and, when debugfs is
+  mounted and readable, ``/sys/kernel/debug/o2hb/livenodes``), never runs
+  a command, and
   never raises for a broken cluster: every fault becomes a ``Problem`` an
   operator can act on. The driver calls it on every stats refresh.
 * ``scan_devices()``: which OCFS2 filesystems are on this node's devices,
@@ -38,6 +40,10 @@ Where the o2cb state lives (``o2cb(7)``, ``fs/ocfs2/cluster/`` in Linux):
   start-heartbeat`` (global mode: the configured heartbeat devices). The
   cluster is online when it is registered with a local node and, in global
   mode, at least one region runs (``o2cb cluster-status``).
+* o2hb keeps the map of the nodes it sees heartbeating on any region this
+  node runs, shown only in debugfs (``o2hb/livenodes``, root only). A node
+  drops out of it after ``dead_threshold`` missed 2 s beats; the live
+  nodes then recover its journal.
 
 Parsers and their records are in ``cinder_ocfs2.o2cb_parsers``, the
 checks in ``cinder_ocfs2.o2cb_checks`` and the device scan in
@@ -67,8 +73,10 @@ scan_devices = o2cb_devices.scan_devices
 
 SYSFS_ROOT = '/sys'
 ETC_ROOT = '/etc'
-# configfs is normally mounted at <sysfs root>/kernel/config.
+# configfs is normally mounted at <sysfs root>/kernel/config, debugfs at
+# <sysfs root>/kernel/debug.
 CONFIGFS_SUBDIRECTORY = os.path.join('kernel', 'config')
+DEBUGFS_SUBDIRECTORY = os.path.join('kernel', 'debug')
 
 _UUID = re.compile(r'[0-9A-F]{32}')
 
@@ -111,6 +119,11 @@ class ClusterState:
     problems: tuple
     # The host name o2cb matches against node names (uname -n).
     hostname: str
+    # debugfs o2hb/livenodes: numbers of the nodes this node sees
+    # heartbeating; None when unknown (not root, debugfs not mounted).
+    live_nodes: frozenset | None = None
+    # Why live_nodes is None, for the operator; None when known.
+    live_nodes_unknown: str | None = None
 
     @property
     def online(self):
@@ -144,6 +157,20 @@ class ClusterState:
         return next((region for region in self.live_regions
                      if region.device == filesystem), None)
 
+    def is_live(self, node):
+        """Whether o2hb sees ``node`` heartbeating; None if unknown."""
+        if self.live_nodes is None:
+            return None
+        return node.number in self.live_nodes
+
+    @property
+    def live_node_names(self):
+        """Names of the live nodes in node number order, None if unknown."""
+        if self.live_nodes is None:
+            return None
+        return tuple(node.name for node in self.nodes
+                     if node.number in self.live_nodes)
+
     def has_live_heartbeat(self, filesystem):
         """True if ``filesystem`` (a UUID or device) is heartbeating."""
         return self.region_for(filesystem) is not None
@@ -173,6 +200,11 @@ def read_cluster_stack(sysfs_root=SYSFS_ROOT):
 def read_cluster_conf(etc_root=ETC_ROOT):
     """Text of /etc/ocfs2/cluster.conf."""
     return _read_text(os.path.join(etc_root, 'ocfs2', 'cluster.conf'))
+
+
+def read_live_nodes(debugfs_root):
+    """Text of <debugfs>/o2hb/livenodes (root only, debugfs mounted)."""
+    return _read_text(os.path.join(debugfs_root, 'o2hb', 'livenodes'))
 
 
 def read_configfs_attributes(directory):
@@ -241,17 +273,47 @@ def _identity(value):
     return value
 
 
+def _live_nodes(debugfs_root, root_reader=None):
+    """(frozenset, None) from o2hb/livenodes, or (None, why unknown).
+
+    :param root_reader: reads the file as root (cinder_ocfs2.privsep) when
+        this process may not; None to not try.
+    """
+    path = os.path.join(debugfs_root, 'o2hb', 'livenodes')
+    nodes, error = _load(read_live_nodes, o2cb_parsers.parse_live_nodes,
+                         debugfs_root)
+    if isinstance(error, PermissionError) and root_reader is not None:
+        try:
+            return o2cb_parsers.parse_live_nodes(root_reader()), None
+        except Exception as err:  # privsep can fail in many ways
+            return None, ('%s can only be read by root, and reading it '
+                          'through privsep failed: %s' % (path, err))
+    if isinstance(error, FileNotFoundError):
+        return None, ('%s does not exist (debugfs not mounted at %s, or '
+                      'the o2cb modules not loaded)' % (path, debugfs_root))
+    if isinstance(error, PermissionError):
+        return None, '%s can only be read by root' % path
+    if error is not None:
+        return None, 'cannot read %s: %s' % (path, error)
+    return nodes, None
+
+
 def get_cluster_state(cluster_name=None, *, sysfs_root=SYSFS_ROOT,
-                      configfs_root=None, etc_root=ETC_ROOT, hostname=None):
+                      configfs_root=None, debugfs_root=None, etc_root=ETC_ROOT,
+                      hostname=None, root_reader=None):
     """Return the ClusterState of this node. Never raises for bad state.
 
-    Reads /sys/fs/ocfs2/cluster_stack, the configfs o2cb tree and
-    cluster.conf: a few dozen small reads, no subprocess. ``cluster_name``
-    is the ocfs2_cluster_name option (None: the registered cluster). The
-    roots let tests and ``cinder-ocfs2-status --root`` read a copied tree.
+    Reads /sys/fs/ocfs2/cluster_stack, the configfs o2cb tree,
+    cluster.conf and debugfs o2hb/livenodes: a few dozen small reads, no
+    subprocess. ``cluster_name`` is the ocfs2_cluster_name option (None:
+    the registered cluster). The roots let tests and ``cinder-ocfs2-status
+    --root`` read a copied tree; ``root_reader`` reads o2hb/livenodes as
+    root when this process may not (the driver passes privsep's).
     """
     if configfs_root is None:
         configfs_root = os.path.join(sysfs_root, CONFIGFS_SUBDIRECTORY)
+    if debugfs_root is None:
+        debugfs_root = os.path.join(sysfs_root, DEBUGFS_SUBDIRECTORY)
     stack, stack_error = _load(read_cluster_stack,
                                o2cb_parsers.parse_cluster_stack, sysfs_root)
     registered, registered_error = _load(read_registered_clusters,
@@ -278,13 +340,18 @@ def get_cluster_state(cluster_name=None, *, sysfs_root=SYSFS_ROOT,
             config.nodes, readings.hostname))
     # The kernel's view when registered, else what cluster.conf says.
     source = kernel or config
+    status = _status(stack, registered, kernel)
+    live_nodes, live_unknown = _live_nodes(debugfs_root, root_reader)
+    if status is ClusterStatus.ONLINE:
+        problems += o2cb_checks.liveness_problems(kernel, live_nodes)
     return ClusterState(
-        name=name, status=_status(stack, registered, kernel), stack=stack,
+        name=name, status=status, stack=stack,
         heartbeat_mode=source.heartbeat_mode if source else None,
         dead_threshold=kernel.dead_threshold if kernel else None,
         nodes=source.nodes if source else (),
         live_regions=kernel.regions if kernel else (),
-        problems=tuple(problems), hostname=readings.hostname)
+        problems=tuple(problems), hostname=readings.hostname,
+        live_nodes=live_nodes, live_nodes_unknown=live_unknown)
 
 
 def _status(stack, registered, kernel):

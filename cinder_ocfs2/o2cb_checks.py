@@ -289,6 +289,54 @@ def _drift_problems(readings, kernel, config):
     return problems
 
 
+# o2hb writes a heartbeat every 2 s (O2HB_REGION_TIMEOUT_MS).
+HEARTBEAT_SECONDS = 2
+
+
+def _dead_after(dead_threshold):
+    if dead_threshold is None:
+        return 'the dead threshold of missed 2 s heartbeats'
+    return '%d missed heartbeats (%d x %d s = %d s)' % (
+        dead_threshold, dead_threshold, HEARTBEAT_SECONDS,
+        dead_threshold * HEARTBEAT_SECONDS)
+
+
+def _not_live_problem(kernel, node):
+    local_mode = kernel.heartbeat_mode is o2cb_parsers.HeartbeatMode.LOCAL
+    message = (
+        'Node %s of cluster %s is not live: this node sees no heartbeat '
+        'from it. It is down or cut off from this node%s. o2hb declares a '
+        'node dead after %s; the live nodes then recover its journal on '
+        'every LUN it had mounted, and I/O to those LUNs blocks until that '
+        'recovery ends.'
+        % (node, kernel.name,
+           ', or, as this cluster uses local heartbeat (a node heartbeats '
+           'only on the LUNs it has mounted), it has none of the LUNs of '
+           'this node mounted' if local_mode else '',
+           _dead_after(kernel.dead_threshold)))
+    fix = ('Check that %s is powered on and running, and that this node '
+           'reaches it on the o2cb network at %s:%d (TCP; dmesg shows the '
+           'o2net connection messages).%s The warning clears once it '
+           'heartbeats again.'
+           % (node.name, node.address, node.port,
+              ' If it runs, mount the LUNs on it.' if local_mode else ''))
+    return Problem('node-not-live', message, fix)
+
+
+def liveness_problems(kernel, live_nodes):
+    """A "node-not-live" Problem per other node o2hb does not see.
+
+    ``kernel`` is the RegisteredCluster of an online cluster and
+    ``live_nodes`` the parsed o2hb/livenodes, None when unknown (nothing
+    is reported then). Without a running heartbeat region this node sees
+    no node, so nothing is reported either.
+    """
+    if live_nodes is None or kernel is None or not kernel.regions:
+        return []
+    return [_not_live_problem(kernel, node) for node in kernel.nodes
+            if not node.local and node.number not in live_nodes]
+
+
 def find_problems(readings, wanted, name, kernel, config):
     """Every Problem of the cluster ``name``, worst first; [] if healthy.
 

@@ -21,7 +21,8 @@ which is the module callers import. Sources:
 * ``/etc/ocfs2/cluster.conf`` (also the output of ``o2cb list-cluster``,
   which prints the same stanzas): ``parse_cluster_conf``;
 * the o2cb tree in configfs (``/sys/kernel/config/cluster/<name>/``), one
-  small file per attribute: ``parse_registered_cluster`` takes the texts.
+  small file per attribute: ``parse_registered_cluster`` takes the texts;
+* ``/sys/kernel/debug/o2hb/livenodes`` (debugfs): ``parse_live_nodes``.
 
 Every parser raises ``O2CBParseError`` quoting the source and the line.
 """
@@ -337,3 +338,26 @@ def parse_registered_cluster(name, heartbeat_attributes, node_attributes,
             heartbeat_attributes, 'dead_threshold', directory + '/heartbeat'),
         nodes=tuple(nodes),
         regions=tuple(regions))
+
+
+# --- debugfs: /sys/kernel/debug/o2hb/livenodes
+
+# o2nm node numbers are 0..254 (O2NM_MAX_NODES is 255).
+MAX_NODE_NUMBER = 254
+
+
+def parse_live_nodes(text, source='o2hb/livenodes'):
+    """The node numbers o2hb sees heartbeating: "1 2 \\n" -> {1, 2}.
+
+    The kernel prints the set bits of its live node map, each number
+    followed by a space, then a newline; a map with no node gives "\\n".
+    The per-region file ``o2hb/<UUID>/livenodes`` has the same layout.
+    """
+    numbers = set()
+    for word in text.split():
+        if (not re.fullmatch(r'[0-9]{1,3}', word)
+                or int(word) > MAX_NODE_NUMBER):
+            raise O2CBParseError(source, text.rstrip('\n'),
+                                 'not a list of node numbers')
+        numbers.add(int(word))
+    return frozenset(numbers)

@@ -25,6 +25,9 @@ from oslo_concurrency import processutils
 
 import cinder.privsep
 
+# debugfs files are readable by root only.
+O2HB_LIVENODES = '/sys/kernel/debug/o2hb/livenodes'
+
 
 @cinder.privsep.sys_admin_pctxt.entrypoint
 def detect_ocfs2_filesystems():
@@ -46,3 +49,14 @@ def detect_mounting_nodes():
     """
     stdout, _stderr = processutils.execute('mounted.ocfs2', '-f')
     return stdout
+
+
+@cinder.privsep.sys_admin_pctxt.entrypoint
+def read_o2hb_livenodes():
+    """Return the text of debugfs ``o2hb/livenodes``.
+
+    The numbers of the nodes this node sees heartbeating; the path is
+    fixed, so no caller can read another file with it.
+    """
+    with open(O2HB_LIVENODES, encoding='utf-8') as livenodes:
+        return livenodes.read()

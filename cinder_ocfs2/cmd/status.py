@@ -19,21 +19,19 @@ sees on this node: the o2cb cluster and its nodes, every LUN below
 ``ocfs2_mount_point_base`` (device, UUID, label, space, mounting nodes,
 heartbeat, access, volume files) and warnings, each with a fix. Exit code
 0 when healthy, 1 when something needs attention, 2 on usage errors. See
-doc/source/status.rst.
+doc/source/status.rst. This module gathers the report;
+``cinder_ocfs2.cmd.status_render`` prints it.
 """
 
 import dataclasses
-import enum
-import ipaddress
-import json
 import os
 import shlex
 import sys
-import textwrap
 
 from oslo_config import cfg
 
 import cinder.privsep
+from cinder_ocfs2.cmd import status_render
 from cinder_ocfs2 import luns
 from cinder_ocfs2 import mounts
 from cinder_ocfs2 import o2cb
@@ -42,9 +40,10 @@ from cinder_ocfs2 import options
 from cinder_ocfs2 import pools
 
 EXIT_HEALTHY, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
-# Text output fits 80 columns, and a doc's literal block.
-WIDTH = 75
-
+# The renderers, also reachable from here as before the split.
+jsonable = status_render.jsonable
+render_json = status_render.render_json
+render_text = status_render.render_text
 cli_opts = [
     cfg.StrOpt('backend',
                help='Section of cinder.conf of the OCFS2 backend. Default: '
@@ -314,105 +313,6 @@ def collect(config, root=None, device_scan=True):
                   luns=tuple(reports), warnings=tuple(warnings))
 
 
-def jsonable(value):
-    """Records, enums and addresses as plain JSON values."""
-    if dataclasses.is_dataclass(value):
-        return {field.name: jsonable(getattr(value, field.name))
-                for field in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, ipaddress.IPv4Address):
-        return str(value)
-    if isinstance(value, (tuple, list)):
-        return [jsonable(item) for item in value]
-    return value
-
-
-def render_json(report):
-    document = jsonable(report)
-    document['cluster']['online'] = report.cluster.online
-    document['healthy'] = report.healthy
-    return json.dumps(document, indent=2, sort_keys=True)
-
-
-def _size(size_bytes):
-    if size_bytes is None:
-        return '?'
-    return '%.1f GiB' % (size_bytes / 2 ** 30)
-
-
-def _yes_no(value, yes, no):
-    return '?' if value is None else yes if value else no
-
-
-def _cluster_lines(cluster):
-    mode = cluster.heartbeat_mode.value if cluster.heartbeat_mode else '?'
-    local = cluster.local_node
-    lines = ['Cluster %s: %s (stack %s, %s heartbeat, dead threshold %s)'
-             % (cluster.name or '(none)', cluster.status.value,
-                cluster.stack or '?', mode, cluster.dead_threshold or '?'),
-             'Nodes (this host, %s, is %s):' % (
-                 cluster.hostname, local.name if local else 'none of them')]
-    lines += ['  node %-3d %-16s %s:%d%s' % (
-        node.number, node.name, node.address, node.port,
-        '  local' if node.local else '') for node in cluster.nodes]
-    regions = cluster.live_regions
-    lines.append('Live heartbeat regions:%s' % ('' if regions else ' none'))
-    lines += ['  %s' % region for region in regions]
-    return lines
-
-
-def _lun_lines(lun):
-    state = 'usable' if lun.usable else 'skipped'
-    if lun.mount_point is None:
-        return ['  %s: %s (%s)' % (lun.pool, state, lun.skip_reason)]
-    nodes = lun.mounting_nodes
-    heartbeat = '%s, %s' % (lun.heartbeat or '?', _yes_no(
-        lun.heartbeat_live, 'live', 'NOT RUNNING'))
-    rows = [('mount point', lun.mount_point), ('device', lun.device),
-            ('uuid', lun.uuid or '?'), ('label', lun.label or '-'
-                                        if lun.uuid else '?'),
-            ('size', '%s, %s free' % (_size(lun.total_bytes),
-                                      _size(lun.free_bytes))),
-            ('mounted by', '?' if nodes is None else ', '.join(nodes)
-             or 'no node'),
-            ('heartbeat', heartbeat),
-            ('access', _yes_no(lun.read_only, 'read-only', 'read-write')),
-            ('volume files', '?' if lun.volume_files is None
-             else str(lun.volume_files))]
-    return ['  %s: %s' % (lun.pool, state)] + [
-        '    %-13s %s' % row for row in rows]
-
-
-def render_text(report):
-    """The report as the operator reads it."""
-    lines = _cluster_lines(report.cluster)
-    lines += ['', 'LUNs below %s (backend %s):' % (
-        report.base, report.backend or 'DEFAULT')]
-    for lun in report.luns:
-        lines += _lun_lines(lun)
-    if not report.luns:
-        lines.append('  none')
-    if report.warnings:
-        lines += ['', 'Warnings:']
-        for problem in report.warnings:
-            lines += textwrap.wrap(problem.message, WIDTH,
-                                   initial_indent='  [%s] ' % problem.code,
-                                   subsequent_indent='      ',
-                                   break_long_words=False,
-                                   break_on_hyphens=False)
-            lines += textwrap.wrap(problem.fix, WIDTH,
-                                   initial_indent='      Fix: ',
-                                   subsequent_indent='      ',
-                                   break_long_words=False,
-                                   break_on_hyphens=False)
-    count = len(report.warnings)
-    lines += ['', 'Status: %s' % ('healthy' if report.healthy else
-                                  'needs attention (%d warning%s)'
-                                  % (count, '' if count == 1 else 's'))]
-    return '\n'.join(lines)
-
-
 def _start_privsep(config_files):
     """Run the root commands in-process as root, else via privsep-helper.
 
@@ -444,9 +344,9 @@ def main(argv=None):
         _start_privsep(conf.config_file)
     report = collect(config, conf.root, conf.device_scan)
     if conf.format == 'json':
-        print(render_json(report))
+        print(status_render.render_json(report))
     else:
-        print(render_text(report))
+        print(status_render.render_text(report))
     return EXIT_HEALTHY if report.healthy else EXIT_ATTENTION
 
 

@@ -48,6 +48,8 @@ PROBE = ' ; '.join([
     'o2cb cluster-status >$out/cluster-status 2>&1; '
     'echo $? >$out/cluster-status.rc',
     'o2cb list-nodes --oneline labcluster >$out/list-nodes 2>&1',
+    # o2net's connected nodes: a second kernel source for liveness.
+    'cat /sys/kernel/debug/o2net/connected_nodes >$out/connected-nodes',
     'blkid -t TYPE=ocfs2 -o export >$out/blkid 2>&1',
     'uname -n >$out/hostname',
     'cat /proc/self/mountinfo >$out/mountinfo',
@@ -141,16 +143,20 @@ class StatusAgainstToolsTestCase(testtools.TestCase):
             self.assertEqual('labcluster', cluster['name'])
 
     def test_nodes_against_o2cb_list_nodes(self):
+        # Liveness (o2hb) against the nodes o2net is connected to, plus
+        # this node.
         for node in base.NODES:
             result = probe(self.lab, node)
+            connected = result.text('connected-nodes').split()
             listed = []
             for line in result.text('list-nodes').splitlines():
                 _, number, name, address, _cluster = line.split()
+                local = name == result.text('hostname').strip()
                 listed.append({'number': int(number), 'name': name,
                                'address': address.split(':')[0],
                                'port': int(address.split(':')[1]),
-                               'local': name == result.text(
-                                   'hostname').strip()})
+                               'local': local,
+                               'live': local or number in connected})
             self.assertEqual(sorted(listed, key=lambda n: n['number']),
                              result.status['cluster']['nodes'])
 
@@ -214,10 +220,12 @@ class StatusAgainstToolsTestCase(testtools.TestCase):
     def test_healthy_lab_exits_zero(self):
         for node in base.NODES:
             result = probe(self.lab, node)
-            self.assertEqual((0, [], ''),
+            self.assertEqual((0, [], '', [True, True]),
                              (result.exit_code('status'),
                               result.status['warnings'],
-                              result.text('status.err')))
+                              result.text('status.err'),
+                              [item['live'] for item
+                               in result.status['cluster']['nodes']]))
 
 
 class ReadOnlyLunTestCase(testtools.TestCase):

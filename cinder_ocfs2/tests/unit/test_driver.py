@@ -52,7 +52,9 @@ from cinder_ocfs2 import cluster_health
 from cinder_ocfs2 import driver
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
+from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
+from cinder_ocfs2 import privsep
 from cinder_ocfs2.tests.unit import fake_node
 
 GROUP = 'ocfs2-test'
@@ -731,6 +733,22 @@ class ClusterHealthTestCase(DriverTestBase):
         self.assertIn('heartbeat', str(err))
         self.assertFalse(os.path.exists(self._path(volume, 'lun9')))
 
+    def test_live_nodes_in_pool_stats(self):
+        self.node.mount('lun1', device='/dev/vda')
+        seen = []
+        for scenario in ('both-live-node1', 'node2-powered-off-node1',
+                         'local-heartbeat-node1'):
+            self._use_capture(scenario)
+            stats, pools = self._pools()
+            seen.append((pools['lun1']['cluster_live_nodes'],
+                         pools['lun1']['pool_state'],
+                         stats['backend_state']))
+        # A dead node leaves the LUN usable on this node (o2cb recovers
+        # its journal); without debugfs the live nodes are unknown.
+        self.assertEqual([(('node1', 'node2'), 'up', 'up'),
+                          (('node1',), 'up', 'up'),
+                          (None, 'up', 'up')], seen)
+
     def test_cluster_offline_backend_down(self):
         self._use_capture('offline-node1')
         self.node.mount('lun1', device='/dev/vda')
@@ -764,6 +782,15 @@ class ClusterHealthTestCase(DriverTestBase):
         self.assertEqual('up', stats['backend_state'])
         self.assertEqual('unknown', pools['lun1']['cluster_status'])
         self._created('lun1')
+
+    def test_liveness_read_through_privsep_by_default(self):
+        # debugfs is root-only; cinder-volume may run as the cinder user.
+        self.driver._o2cb_roots = {}
+        with mock.patch.object(o2cb, 'get_cluster_state',
+                               wraps=o2cb.get_cluster_state) as get_state:
+            self.driver._cluster_state()
+        self.assertIs(privsep.read_o2hb_livenodes,
+                      get_state.call_args.kwargs['root_reader'])
 
     @mock.patch.object(cluster_health, 'LOG')
     def test_cluster_state_logged_once_per_change(self, log):

@@ -112,6 +112,9 @@ class StatusJsonTestCase(StatusTestCase):
          ('global-heartbeat-stopped', 'no-usable-lun')),
         (HANDMADE + 'no-local-node', 1, 'offline',
          ('no-local-node', 'no-usable-lun')),
+        (CAPTURED + 'both-live-node1', 0, 'online', ()),
+        (CAPTURED + 'node2-powered-off-node1', 1, 'online',
+         ('node-not-live',)),
     )
     @ddt.unpack
     def test_status_json_fixture(self, scenario, exit_code, cluster_status,
@@ -166,14 +169,31 @@ class StatusJsonTestCase(StatusTestCase):
         self.assertEqual(
             ('labcluster', True, 'global', 31,
              list(test_o2cb.GLOBAL_REGION_UUIDS),
+             # No debugfs in this capture: liveness unknown.
              [{'number': 1, 'name': 'node1', 'address': '198.51.100.11',
-               'port': 7777, 'local': False},
+               'port': 7777, 'local': False, 'live': None},
               {'number': 2, 'name': 'node2', 'address': '198.51.100.12',
-               'port': 7777, 'local': True}]),
+               'port': 7777, 'local': True, 'live': None}]),
             (cluster['name'], cluster['online'], cluster['heartbeat_mode'],
              cluster['dead_threshold'],
              [region['uuid'] for region in cluster['live_regions']],
              cluster['nodes']))
+
+    def test_status_json_node_not_live(self):
+        self.make_tree(CAPTURED + 'node2-powered-off-node1')
+        code, document = self.run_json()
+        cluster = document['cluster']
+        self.assertEqual(
+            (1, [1], None, [True, False], ['node-not-live']),
+            (code, cluster['live_nodes'], cluster['live_nodes_unknown'],
+             [node['live'] for node in cluster['nodes']],
+             [warning['code'] for warning in document['warnings']]))
+        self.assertIn('node2 (node 2, 198.51.100.12:7777) of cluster '
+                      'labcluster is not live',
+                      document['warnings'][0]['message'])
+        # node2 died with the LUNs mounted: node1 alone mounts them now.
+        self.assertEqual([['node1']] * 3, [lun['mounting_nodes']
+                                           for lun in document['luns']])
 
     def test_status_read_only_lun_fix(self):
         self.make_tree(CAPTURED + 'remount-ro-node1')
@@ -250,10 +270,20 @@ class StatusTextTestCase(StatusTestCase):
         self.assertTrue(output.startswith(
             'Cluster labcluster: online (stack o2cb, local heartbeat, dead '
             'threshold 31)\n'))
+        # This capture has no debugfs: liveness is unknown, and why.
         self.assertIn('Nodes (this host, node1, is node1):\n'
-                      '  node 1   node1            198.51.100.11:7777  local\n'
-                      '  node 2   node2            198.51.100.12:7777\n'
-                      'Live heartbeat regions:\n'
+                      '  node 1   node1            198.51.100.11:7777   ?'
+                      '        local\n'
+                      '  node 2   node2            198.51.100.12:7777   ?\n'
+                      '  Liveness unknown:', output)
+        # Wrapped where the temporary path ends.
+        self.assertIn('Liveness unknown: %s/sys/kernel/debug/o2hb/livenodes '
+                      'does not exist (debugfs not mounted at %s/sys/kernel/'
+                      'debug, or the o2cb modules not loaded). Live heartbeat '
+                      'regions: %s %s %s ' % ((self.root, self.root) + tuple(
+                          str(found) for found in test_o2cb.LOCAL_REGIONS)),
+                      ' '.join(output.split()))
+        self.assertIn('loaded).\nLive heartbeat regions:\n'
                       '  %s\n  %s\n  %s\n' % test_o2cb.LOCAL_REGIONS, output)
         self.assertIn('    uuid          %s\n    label         lun1\n'
                       % test_o2cb.LUN1, output)
@@ -262,6 +292,22 @@ class StatusTextTestCase(StatusTestCase):
                       '    access        read-write\n'
                       '    volume files  1\n', output)
         self.assertTrue(output.endswith('Status: healthy\n'))
+
+    def test_status_text_node_not_live(self):
+        self.make_tree(CAPTURED + 'node2-powered-off-node1')
+        code, output = self.run_main()
+        self.assertEqual(1, code)
+        self.assertIn('Nodes (this host, node1, is node1):\n'
+                      '  node 1   node1            198.51.100.11:7777   live'
+                      '     local\n'
+                      '  node 2   node2            198.51.100.12:7777   NOT '
+                      'LIVE\nLive heartbeat regions:\n', output)
+        self.assertIn('  [node-not-live] Node node2 (node 2, '
+                      '198.51.100.12:7777) of cluster\n', output)
+        self.assertIn('      Fix: Check that node2 is powered on and '
+                      'running,', output)
+        self.assertTrue(output.endswith('Status: needs attention '
+                                        '(1 warning)\n'))
 
     def test_status_text_warnings(self):
         self.make_tree(HANDMADE + 'nodes-differ-node1')

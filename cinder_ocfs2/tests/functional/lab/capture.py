@@ -14,16 +14,18 @@
 
 """Capture real o2cb/OCFS2 outputs from the lab as unit test fixtures.
 
-``capture_all(out)`` boots the lab twice (local, then global heartbeat),
-walks it through the scenarios below and writes one folder per scenario
-and node under ``out`` (``guest/capture.py`` does the copying in the
-guest).  The layout matches ``tests/unit/fixtures/o2cb/handmade``.
+``capture_all(out)`` boots the lab three times (local heartbeat, global
+heartbeat, then local again to power node2 off), walks it through the
+scenarios below and writes one folder per scenario and node under ``out``
+(``guest/capture.py`` does the copying in the guest).  The layout matches
+``tests/unit/fixtures/o2cb/handmade``.
 """
 
 import logging
 import pathlib
 import shlex
 import shutil
+import time
 
 from cinder_ocfs2.tests.functional.lab import config
 from cinder_ocfs2.tests.functional.lab import lab as lab_module
@@ -84,8 +86,39 @@ def capture_global(lab, out):
                  'mounted on both nodes, lun4 not mounted.' % node, out)
 
 
+def wait_not_live(lab, node, number, timeout=300):
+    """Wait until o2hb on node drops node ``number`` from livenodes."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        live = lab.run(node, 'cat /sys/kernel/debug/o2hb/livenodes',
+                       check=True).stdout.split()
+        if str(number) not in live:
+            return time.monotonic() - started
+        time.sleep(1)
+    raise RuntimeError('%s still sees node %d live after %d s'
+                       % (node, number, timeout))
+
+
+def capture_node_loss(lab, out, up=True):
+    """node1's view with both nodes up, then after node2 loses power."""
+    if up:
+        lab.up(luns=4, heartbeat='local')
+    snapshot(lab, 'both-live-node1', 'node1',
+             'node1 of labcluster, local heartbeat, lun1-lun3 mounted on '
+             'both nodes, lun4 not mounted; debugfs mounted.', out)
+    killed = lab.power_off_hard('node2')
+    wait_not_live(lab, 'node1', 2)
+    seconds = time.monotonic() - killed
+    snapshot(lab, 'node2-powered-off-node1', 'node1',
+             'As both-live-node1, then the qemu of node2 killed with '
+             'SIGKILL (power loss, nothing unmounted); captured once '
+             '/sys/kernel/debug/o2hb/livenodes on node1 no longer listed '
+             'node 2 (%.0f s after the kill, dead threshold 31).' % seconds,
+             out)
+
+
 def capture_all(out):
     pathlib.Path(out).mkdir(parents=True, exist_ok=True)
-    for step in (capture_local, capture_global):
+    for step in (capture_local, capture_global, capture_node_loss):
         with lab_module.Lab() as lab:
             step(lab, out)

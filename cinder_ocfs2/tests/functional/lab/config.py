@@ -187,3 +187,11 @@ class Paths:
     @property
     def cluster_socket(self):
         return self.run_dir / 'cluster.sock'
+
+
+def check_fresh_path(path):
+    """A host folder to mount uncached in the guests, resolved."""
+    path = pathlib.Path(path).resolve()
+    if not path.is_dir() or ':' in str(path):
+        raise ValueError('fresh path %s must be a folder without ":"' % path)
+    return path

@@ -66,7 +66,7 @@ class Lab:
         self.paths = config.Paths.from_env(cache_dir, run_dir)
         self.root_cache = root_cache
         self.fresh_paths = tuple(dict.fromkeys(
-            _check_fresh_path(path) for path in fresh_paths))
+            config.check_fresh_path(path) for path in fresh_paths))
         self.boot_timeout = boot_timeout
         self.spec = None
         # (step, seconds) of the last up(), in order.
@@ -161,7 +161,8 @@ class Lab:
         run_dir = self.paths.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
         self.run_folder.clear()
-        _remove_in_background(run_dir, list(run_dir.glob('lun*.img')))
+        rundir.remove_in_background(run_dir,
+                                    list(run_dir.glob('lun*.img')))
         for name in spec.lun_names:
             with open(self.paths.lun_image(name), 'wb') as image:
                 image.truncate(spec.lun_size_mb * 1024 * 1024)
@@ -335,6 +336,20 @@ class Lab:
         return self.run(node, cluster.remount_ro(lun, path),
                         timeout=timeout, check=True)
 
+    def power_off_hard(self, node):
+        """Power loss: kill the guest's qemu; returns the time of it."""
+        name = config.node_named(str(node)).name
+        with self.run_folder.lock():
+            recorded = self._vms.pop(name)
+            self._agents.pop(name, None)
+            if vm.is_our_qemu(recorded.pid, recorded.pidfile):
+                os.kill(recorded.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            vm.wait_exit(recorded.pid, recorded.pidfile, 30)
+            self._write_state()
+        LOG.info('%s powered off hard (qemu %d killed)', name, recorded.pid)
+        return killed
+
     def exchange_dir(self, node):
         """Host path of the node's /lab folder."""
         return self.paths.exchange_dir(config.node_named(str(node)).name)
@@ -377,30 +392,6 @@ class Lab:
         self._active = False
         if running:
             LOG.info('lab down in %.1f s', time.monotonic() - started)
-
-
-def _remove_in_background(run_dir, paths):
-    """Move paths aside and delete them while the guests boot.
-
-    Freeing a used image takes about a second on a file system mounted
-    with online discard.
-    """
-    trash = run_dir / ('.trash-%d' % time.time_ns())
-    trash.mkdir()
-    for path in paths:
-        os.rename(path, trash / path.name)
-    # Also what an earlier run had no time to delete.
-    leftovers = list(run_dir.glob('.trash-*'))
-    threading.Thread(target=lambda: [shutil.rmtree(folder, True)
-                                     for folder in leftovers],
-                     daemon=True).start()
-
-
-def _check_fresh_path(path):
-    path = pathlib.Path(path).resolve()
-    if not path.is_dir() or ':' in str(path):
-        raise ValueError('fresh path %s must be a folder without ":"' % path)
-    return path
 
 
 def _raise_system_exit(signum, frame):

@@ -18,7 +18,9 @@ Usage: python3 capture.py DEST DESCRIPTION
 
 DEST gets the files at their real paths (``proc/self/mountinfo``,
 ``etc/ocfs2/cluster.conf``, ``sys/fs/ocfs2/*``, every attribute under
-``sys/kernel/config/cluster``), each command's output in ``commands/``
+``sys/kernel/config/cluster``, the o2hb files of debugfs under
+``sys/kernel/debug/o2hb`` and ``o2net/connected_nodes``), each command's
+output in ``commands/``
 (stdout in ``<name>``, plus ``<name>.stderr`` and ``<name>.exit-code``),
 and a README saying what was captured and how.  Standard library only.
 """
@@ -31,6 +33,9 @@ import sys
 
 CLUSTER = 'labcluster'
 CONFIGFS = '/sys/kernel/config/cluster'
+# debugfs (mounted by the lab's /init as systemd would): o2hb's live node
+# maps, global and per region.
+DEBUGFS_O2HB = '/sys/kernel/debug/o2hb'
 COMMANDS = (
     ('mounted.ocfs2-d', 'mounted.ocfs2 -d'),
     ('mounted.ocfs2-f', 'mounted.ocfs2 -f'),
@@ -44,7 +49,8 @@ COMMANDS = (
     ('find-sys-kernel-config-cluster', 'find %s -maxdepth 6' % CONFIGFS),
 )
 FILES = ('/proc/self/mountinfo', '/proc/mounts', '/etc/hostname',
-         '/etc/ocfs2/cluster.conf', '/etc/default/o2cb')
+         '/etc/ocfs2/cluster.conf', '/etc/default/o2cb',
+         '/sys/kernel/debug/o2net/connected_nodes')
 
 
 def local_path(dest, path):
@@ -106,6 +112,7 @@ def capture(dest, description):
         copy_file(dest, path, notes)
     copy_tree(dest, '/sys/fs/ocfs2', notes)
     copy_tree(dest, CONFIGFS, notes)
+    copy_tree(dest, DEBUGFS_O2HB, notes)
     command_lines = run_commands(dest)
     tools = version(['dpkg-query', '-W', '-f', '${Version}', 'ocfs2-tools'])
     readme = [
@@ -115,8 +122,9 @@ def capture(dest, description):
            os.uname().nodename),
         description,
         '',
-        'Files at their real paths: %s, /sys/fs/ocfs2/*, and every '
-        'attribute under %s.' % (', '.join(FILES), CONFIGFS),
+        'Files at their real paths: %s, /sys/fs/ocfs2/*, every '
+        'attribute under %s and every file under %s.'
+        % (', '.join(FILES), CONFIGFS, DEBUGFS_O2HB),
         'Commands (stdout in commands/NAME, stderr in NAME.stderr, exit code '
         'in NAME.exit-code):',
     ] + command_lines

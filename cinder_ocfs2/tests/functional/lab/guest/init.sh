@@ -103,6 +103,10 @@ unset IFS
 stamp "root ready"
 mount -t configfs configfs $new/sys/kernel/config \
     || fail "cannot mount configfs"
+# debugfs, as systemd mounts it on Debian: o2hb shows there which nodes
+# are live (/sys/kernel/debug/o2hb/livenodes), read by cinder-ocfs2.
+mount -t debugfs debugfs $new/sys/kernel/debug \
+    || fail "cannot mount debugfs"
 
 # Host name, addresses (interfaces found by MAC: there is no udev).
 hostname "$LAB_NODE"
