@@ -99,6 +99,9 @@ class ManageMixin:
         """
         lun, path = self._manage_target(volume, existing_ref)
         target = os.path.join(lun.path, volume.name)
+        # cinder records the size after this call (volume.size is 0 here):
+        # grow to what manage_existing_get_size reported.
+        size_gb = manageable.size_gb(path)
         with self._lock(lun, volume.id, 'manage_existing'):
             try:
                 os.link(path, target)
@@ -107,15 +110,19 @@ class ManageMixin:
                     existing_ref=existing_ref,
                     reason=_('cannot name %(path)s %(target)s: %(err)s') % {
                         'path': path, 'target': target, 'err': err})
+            try:
+                os.chmod(target, self._file_mode)
+                volume_files.grow_raw(
+                    target, size_gb * units.Gi,
+                    sparse=self.configuration.ocfs2_sparse_volumes)
+            except BaseException:
+                os.unlink(target)  # the file keeps its old name only
+                raise
             os.unlink(path)
-            os.chmod(target, self._file_mode)
-            volume_files.grow_raw(
-                target, volume.size * units.Gi,
-                sparse=self.configuration.ocfs2_sparse_volumes)
         self._record_format(volume, 'raw')
         LOG.info('Managed %(path)s as volume %(name)s (%(size)d GiB) on '
                  '%(lun)s.', {'path': path, 'name': volume.name,
-                              'size': volume.size, 'lun': lun})
+                              'size': size_gb, 'lun': lun})
         return {'provider_location': lun.pool,
                 'host': volume_utils.append_host(
                     volume_utils.extract_host(volume.host), lun.pool)}

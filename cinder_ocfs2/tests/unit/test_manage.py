@@ -18,6 +18,7 @@ Real files in a fake mount table, and cinder's test database for the
 check that a file belongs to no other volume.
 """
 
+import errno
 import os
 import stat
 import subprocess
@@ -31,6 +32,7 @@ from cinder.tests.unit import utils as test_utils
 
 from cinder_ocfs2 import manageable
 from cinder_ocfs2.tests.unit import test_driver
+from cinder_ocfs2 import volume_files
 
 MiB = units.Mi
 GROUP = test_driver.GROUP
@@ -57,8 +59,11 @@ class ManageTestCase(test_driver.DriverTestBase):
         volume = self._volume(pool=pool, provider_location=False)
         if pool is None:
             volume.host = 'node1@ocfs2'
-        volume.size = self.driver.manage_existing_get_size(volume, ref)
+        size = self.driver.manage_existing_get_size(volume, ref)
+        # As cinder's manage flow: the size is recorded after the call.
+        volume.size = 0
         volume.update(self.driver.manage_existing(volume, ref))
+        volume.size = size
         return volume
 
     def _refused(self, ref, expected, pool='lun1'):
@@ -177,6 +182,18 @@ class ManageTestCase(test_driver.DriverTestBase):
         self._file('volume-%s' % name_id)
         self._refused({'source-name': 'volume-%s' % name_id},
                       'file of cinder volume %s' % owner.id)
+
+    def test_failed_manage_keeps_the_old_name(self):
+        source = self._file('keep-name.img')
+        volume = self._volume(pool='lun1', provider_location=False)
+        self.mock_object(volume_files, 'grow_raw',
+                         side_effect=OSError(errno.EIO, 'I/O error'))
+        self.assertRaises(OSError, self.driver.manage_existing, volume,
+                          {'source-name': 'keep-name.img'})
+        self.assertEqual(['keep-name.img'],
+                         [name for name in os.listdir(self.lun1)
+                          if not name.startswith('.')])
+        self.assertEqual(b'managed data', self._read(source, 12))
 
     def test_manage_never_replaces_an_existing_file(self):
         source = self._file('new.img')
