@@ -73,10 +73,13 @@ def prepare_workspace(t, cloud, state, env):
     return workspace
 
 
+def regex():
+    """TEMPEST_REGEX (a subset, e.g. the tests a fix is for) or REGEX."""
+    return os.environ.get('TEMPEST_REGEX') or REGEX
+
+
 def run_tempest(t, workspace, logs):
-    # TEMPEST_REGEX: a subset, e.g. to rerun the tests a fix is for.
-    regex = os.environ.get('TEMPEST_REGEX') or REGEX
-    argv = ['tempest', 'run', '--regex', regex, '--exclude-regex', EXCLUDE,
+    argv = ['tempest', 'run', '--regex', regex(), '--exclude-regex', EXCLUDE,
             '--concurrency', str(CONCURRENCY)]
     t.write('$ cd %s && %s\n' % (workspace, ' '.join(argv)))
     started = time.monotonic()
@@ -150,7 +153,7 @@ def main():
             t.section('tempest workspace and tempest.conf')
             workspace = prepare_workspace(t, cloud, state, env)
             t.section('tempest run (%s, concurrency %d)'
-                      % (REGEX, CONCURRENCY))
+                      % (regex(), CONCURRENCY))
             rc, elapsed = run_tempest(t, workspace, logs)
             tests = results(workspace)
             keep_tempest_files(workspace, logs)
