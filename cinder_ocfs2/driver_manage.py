@@ -119,7 +119,7 @@ class ManageMixin:
                 os.unlink(target)  # the file keeps its old name only
                 raise
             os.unlink(path)
-        self._record_format(volume, 'raw')
+        self._record_format(volume, volume_files.RAW)
         LOG.info('Managed %(path)s as volume %(name)s (%(size)d GiB) on '
                  '%(lun)s.', {'path': path, 'name': volume.name,
                               'size': size_gb, 'lun': lun})

@@ -37,8 +37,8 @@ from cinder_ocfs2 import volume_files
 
 LOG = logging.getLogger(__name__)
 
-RAW = 'raw'
-QCOW2 = 'qcow2'
+RAW = volume_files.RAW
+QCOW2 = volume_files.QCOW2
 
 
 class SnapshotsMixin:

@@ -32,6 +32,9 @@ from oslo_concurrency import processutils
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import reflink
 
+# The formats of volume files (recorded in the volume's admin metadata).
+RAW = 'raw'
+QCOW2 = 'qcow2'
 QCOW2_MAGIC = b'QFI\xfb'
 
 
