@@ -184,14 +184,26 @@ class OperationsOnLabTestCase(base.LabTestCase):
             ('value', {'source-name': 'disk.qcow2'}))
         self.assertIn('looks like a qcow2 image', str(err))
 
-        managed = base.volume_spec('lun2', size=1)
+        # The listing on node2 sees the unmanaged file, and the image
+        # file as not safe to manage.
+        listed, _ = self.node2.call(
+            'get_manageable_volumes', ('value', []), ('value', None),
+            ('value', 1000), ('value', 0), ('value', ['reference']),
+            ('value', ['asc']))
+        safe = {entry['reference']['source-name']: entry['safe_to_manage']
+                for entry in listed}
+        self.assertEqual((True, False), (safe[old_path], safe[image]))
+
+        # As cinder's manage flow: the volume's size is 0 until the call
+        # returns; the driver grows the file to the size it reported.
+        managed = base.volume_spec('lun2', size=0)
         ref = ('value', {'source-name': 'volume-%s' % volume['id']})
         size, _ = self.node2.call('manage_existing_get_size',
                                   ('volume', managed), ref)
         self.assertEqual(1, size)
         update, seconds = self.node2.call('manage_existing',
                                           ('volume', managed), ref)
-        managed.update(update)
+        managed.update(update, size=size)
         self.addCleanup(self._delete_quietly, managed)
         self.assertEqual('lun2', managed['provider_location'])
         self.assertEqual(digest,
