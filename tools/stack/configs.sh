@@ -28,9 +28,12 @@ render_host_configs() {
     render "$STACK_TOOLS/etc/glance-api.conf.in" "$STACK_ETC/glance/glance-api.conf"
     cp "$STACK_VENV/etc/glance/glance-api-paste.ini" "$STACK_ETC/glance/"
     (
+        # The scheduler keeps a clustered volume's member host on retype in
+        # place and manage (cinder_ocfs2/scheduler.py).
         export SERVICES_IP=127.0.0.1 CINDER_MY_IP=127.0.0.1 \
             CINDER_STATE_PATH=$STACK_DATA/cinder CINDER_ETC=$STACK_ETC/cinder \
-            CINDER_DEBUG=false CINDER_EXTRA_DEFAULT= CINDER_EXTRA_SECTIONS=
+            CINDER_DEBUG=false CINDER_EXTRA_SECTIONS= \
+            CINDER_EXTRA_DEFAULT="scheduler_driver = cinder_ocfs2.scheduler.ClusterMemberFilterScheduler"
         render "$STACK_TOOLS/etc/cinder.conf.in" "$STACK_ETC/cinder/cinder.conf"
         render "$STACK_TOOLS/etc/rootwrap.conf.in" "$STACK_ETC/cinder/rootwrap.conf"
     )

@@ -38,6 +38,9 @@ MOUNTED = ('lun1', 'lun2', 'lun3')
 SPARE = 'lun4'
 # The second backend (guest.BACKENDS), and its volume type.
 SECOND = 'ocfs2-b'
+# A second type of the first backend, with the same extra specs.
+GOLD = 'ocfs2-gold'
+IN_PLACE = ('vol-retype-a', 'vol-retype-b')
 
 
 class Scenario:
@@ -113,6 +116,7 @@ class Scenario:
         self.extend()
         self.snapshots()
         self.from_snapshot_and_clone()
+        self.retype_in_place()
         self.retype_to_second_backend()
         self.unmanage_and_manage()
         self.image_round_trip()
@@ -136,6 +140,8 @@ class Scenario:
         for backend in guest.BACKENDS:
             self.cloud.openstack('volume', 'type', 'create', '--property',
                                  'volume_backend_name=%s' % backend, backend)
+        self.cloud.openstack('volume', 'type', 'create', '--property',
+                             'volume_backend_name=%s' % TYPE, GOLD)
 
     def pools_per_lun(self):
         self.t.section('one pool per mounted LUN')
@@ -213,6 +219,39 @@ class Scenario:
                          BEFORE_SNAPSHOT)
         self.create_volume('vol-clone', '--source', 'vol1', size=2)
         self.expect_text('node2', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+
+    def retype_in_place(self):
+        self.t.section('retype in place: same backend, the volume keeps its '
+                       'file and its host')
+        # Two volumes, so that (the cluster queue being shared round-robin)
+        # each member most likely creates one. cinder's scheduler names the
+        # cluster by one member; ClusterMemberFilterScheduler keeps the
+        # member that created the volume.
+        before = {}
+        for name in IN_PLACE:
+            vol = self.create_volume(name, '--type', TYPE)
+            before[name] = (vol['os-vol-host-attr:host'], self.path_of(name))
+        members = {host.partition('@')[0] for host, _ in before.values()}
+        self.t.write('created by %s\n' % ', '.join(sorted(members)))
+        for name in IN_PLACE:
+            self.guest('node1', 'printf %%s %s | dd of=%s conv=notrunc,fsync '
+                       'status=none' % (name, before[name][1]))
+            self.cloud.openstack('volume', 'set', '--type', GOLD,
+                                 '--migration-policy', 'never', name)
+        for name in IN_PLACE:
+            deadline = time.monotonic() + 120
+            while True:
+                shown = self.cloud.show('volume', name)
+                if shown['type'] == GOLD or time.monotonic() > deadline:
+                    break
+                time.sleep(3)
+            self.t.check(shown['type'] == GOLD and shown['status'] ==
+                         'available' and shown['os-vol-host-attr:host'] ==
+                         before[name][0],
+                         '%s is of type %s, %s, still on %s (was %s)'
+                         % (name, shown['type'], shown['status'],
+                            shown['os-vol-host-attr:host'], before[name][0]))
+            self.expect_text('node2', before[name][1], name)
 
     def retype_to_second_backend(self):
         self.t.section('retype to the other backend: the file moves LUN')
@@ -374,7 +413,7 @@ class Scenario:
         self.cloud.openstack('image', 'delete', 'image-from-volume')
         names = ('vol1', 'vol-from-snap', 'vol-managed', 'vol-from-image',
                  'vol-from-cache', 'vol-restored', 'vol-on-spare',
-                 self.cache_id)
+                 self.cache_id) + IN_PLACE
         self.cloud.openstack('volume', 'delete', *names)
         for name in names:
             self.cloud.wait_gone('volume', name)
