@@ -57,8 +57,12 @@ def deployed(t, tools_dir, environ=os.environ):
         t.section('stack up on the host while the two-node lab boots')
         t.write('$ %s up\n' % stack[0])
         stack_up = subprocess.Popen(stack + ['up'])
+        # 8 GiB LUNs (sparse files on the host): tempest's backup tests
+        # restore fully written volumes, and with 2 GiB LUNs a restore onto
+        # ocfs2-b's single LUN ran out of space beside the other tests.
         lab.up(luns=4, mounted=('lun1', 'lun2', 'lun3'),
-               forwards=guest.forwarded_ports(environ), memory_mb=1536)
+               forwards=guest.forwarded_ports(environ), memory_mb=1536,
+               lun_size_mb=int(environ.get('STACK_LUN_MB', '8192')))
         for name, seconds in lab.timings:
             t.note('lab: %-40s %6.1fs' % (name, seconds))
         if stack_up.wait() != 0:
