@@ -95,6 +95,10 @@ class ClusterMemberFilterSchedulerTestCase(test.TestCase):
                 'volume_properties': {'host': host, 'cluster_name': cluster,
                                       'size': 1}}
 
+    def _manage_spec(self, host):
+        return {'ref': {'source-name': 'volume-x'}, 'volume_id': 'v1',
+                'volume_properties': {'host': host, 'cluster_name': CLUSTER}}
+
     def test_retype_in_place_keeps_the_member(self):
         spec = self._retype_spec('node2@ocfs2#lun1', 'labcluster@ocfs2#lun1')
         backend = self.sched.find_retype_backend(None, spec, {})
@@ -122,24 +126,18 @@ class ClusterMemberFilterSchedulerTestCase(test.TestCase):
         self.assertIs(self.candidates[0].obj, backend)
 
     def test_manage_uses_the_named_member_and_pool(self):
-        spec = {'ref': {'source-name': 'volume-x'}, 'volume_id': 'v1',
-                'volume_properties': {'host': 'node2@ocfs2#lun1',
-                                      'cluster_name': CLUSTER}}
+        spec = self._manage_spec('node2@ocfs2#lun1')
         backend = self.sched.backend_passes_filters(None, CLUSTER, spec, {})
         self.assertEqual('node2@ocfs2#lun1', backend.host)
         self.assertEqual('labcluster@ocfs2#lun1', backend.cluster_name)
 
     def test_manage_without_pool_takes_the_best_pool_on_the_member(self):
-        spec = {'ref': {'source-name': 'volume-x'}, 'volume_id': 'v1',
-                'volume_properties': {'host': 'node2@ocfs2',
-                                      'cluster_name': CLUSTER}}
+        spec = self._manage_spec('node2@ocfs2')
         backend = self.sched.backend_passes_filters(None, CLUSTER, spec, {})
         self.assertEqual('node2@ocfs2#lun2', backend.host)
 
     def test_manage_into_a_missing_pool_fails_as_filter_scheduler(self):
-        spec = {'ref': {'source-name': 'volume-x'}, 'volume_id': 'v1',
-                'volume_properties': {'host': 'node2@ocfs2#lun9',
-                                      'cluster_name': CLUSTER}}
+        spec = self._manage_spec('node2@ocfs2#lun9')
         self.assertRaises(
             exception.NoValidBackend,
             self.sched.backend_passes_filters, None, CLUSTER, spec, {})
