@@ -36,11 +36,13 @@ from cinder.volume import volume_utils
 from cinder_ocfs2 import cluster_health
 from cinder_ocfs2 import driver_images
 from cinder_ocfs2 import driver_manage
+from cinder_ocfs2 import driver_migration
 from cinder_ocfs2 import driver_snapshots
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
 from cinder_ocfs2 import locks
 from cinder_ocfs2 import luns
+from cinder_ocfs2 import migration
 from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
 from cinder_ocfs2 import pools
@@ -57,6 +59,7 @@ QCOW2 = volume_files.QCOW2
 @interface.volumedriver
 class OCFS2Driver(driver_snapshots.SnapshotsMixin,
                   driver_manage.ManageMixin,
+                  driver_migration.MigrationMixin,
                   driver_images.ImagesMixin,
                   remotefs.RevertToSnapshotMixin,
                   remotefs.RemoteFSSnapDriver):
@@ -73,7 +76,8 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
 
     This class places, creates, extends, attaches and reports volumes;
     the mixins hold snapshots and copies (``driver_snapshots``), manage and
-    retype (``driver_manage``) and images (``driver_images``). RemoteFS
+    retype (``driver_manage``), migration (``driver_migration``) and images
+    (``driver_images``). RemoteFS
     hooks are overridden where the parent expects them ("Needed by parent
     class"); qcow2 volumes go to the RemoteFS qcow2 chain code.
     """
@@ -84,7 +88,8 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
     #             volumes, cluster-wide flock locks.
     #     1.1.0 - Manage and unmanage volumes, the manageable-volumes
     #             listing, retype in place, multiattach.
-    VERSION = '1.1.0'
+    #     1.2.0 - Driver-assisted migration between LUNs (location_info).
+    VERSION = '1.2.0'
     CI_WIKI_NAME = 'cinder-ocfs2_CI'
     SUPPORTS_ACTIVE_ACTIVE = True
 
@@ -379,17 +384,19 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         pool_list = []
         for pool, lun in sorted(self._inventory.scan().usable.items()):
             try:
-                identity.verify(lun)
+                mounted = identity.verify(lun)
                 capacity = pools.read_capacity(lun.path)
                 can_reflink = self._can_reflink(lun)
             except (cinder_exception.CinderException, OSError) as err:
                 LOG.warning('OCFS2 %(lun)s left out of the stats: %(err)s',
                             {'lun': lun, 'err': err})
                 continue
+            location = migration.location_info(mounted.fsid, lun.path)
             pool_list.append(pools.pool_stats(
                 pool, capacity, self.configuration, can_reflink,
                 down_reason=self._lun_problem(lun, state),
-                extra={'cluster_name': state.name,
+                extra={'location_info': location,
+                       'cluster_name': state.name,
                        'cluster_status': state.status.value,
                        'cluster_live_nodes': state.live_node_names}))
         self._stats = pools.backend_stats(

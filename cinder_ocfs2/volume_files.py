@@ -119,6 +119,42 @@ def copy_raw(execute, source, target, mode, use_reflink):
     return 'full copy'
 
 
+def copy_standalone(execute, source, volume_format, target, mode):
+    """Copy a volume's data into a new, self-contained file, durably.
+
+    Used to move a volume to another LUN, where no extent can be shared:
+    a raw file is copied as raw (zeroes stay holes), a qcow2 file and its
+    backing chain become one qcow2 file. The copy and its directory entry
+    are on disk before this returns, so the source may be removed after.
+    """
+    if volume_format == RAW:
+        copy_raw(execute, source, target, mode, use_reflink=False)
+    else:
+        with new_file(target, mode):
+            execute('qemu-img', 'convert', '-f', QCOW2, '-O', QCOW2,
+                    source, target)
+            os.chmod(target, mode)
+    try:
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        sync_directory(os.path.dirname(target))
+    except BaseException:
+        remove(target)
+        raise
+
+
+def sync_directory(path):
+    """Flush a directory's entries (a new or removed name) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def overwrite_raw(execute, source, target, use_reflink):
     """Replace the contents of an existing raw file, keeping its inode.
 

@@ -273,6 +273,14 @@ class Scenario:
                      'vol-clone is of type %s on %s (migration %s)'
                      % (shown['type'], shown['os-vol-host-attr:host'],
                         shown.get('migration_status')))
+        # The driver moved the file itself (driver-assisted migration):
+        # the volume keeps its own file name, no temporary volume.
+        self.t.check(not shown.get('os-vol-mig-status-attr:name_id') and
+                     shown.get('migration_status') == 'success',
+                     'vol-clone was moved by the driver: name id %s, '
+                     'migration %s' % (
+                         shown.get('os-vol-mig-status-attr:name_id'),
+                         shown.get('migration_status')))
         self.expect_text('node1', self.path_of(clone), AFTER_SNAPSHOT)
         # The source volume is deleted after the migration completes.
         deadline = time.monotonic() + 300

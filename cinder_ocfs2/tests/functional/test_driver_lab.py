@@ -256,6 +256,43 @@ class OperationsOnLabTestCase(base.LabTestCase):
                 pools[pool]['total_capacity_gb']))
         base.record('stats per LUN = df (free/total)', '; '.join(lines))
 
+    def test_migrate_by_node2_to_other_lun_reads_on_node1(self):
+        volume, _ = self.create(pool='lun1', size=1)
+        old_path = self.path(volume)
+        self._write_random('node1', old_path)
+        digest = self._head_sha('node1', old_path)
+        # The destination as cinder's scheduler has it: the pool's stats.
+        stats, _ = self.node1.call('get_volume_stats')
+        location = {pool['pool_name']: pool['location_info']
+                    for pool in stats['pools']}['lun2']
+        host = {'host': 'lab@ocfs2#lun2', 'cluster_name': None,
+                'capabilities': {'location_info': location}}
+        (moved, update), seconds = self.node2.call(
+            'migrate_volume', ('context', None), ('volume', volume),
+            ('value', host))
+        self.assertEqual([True, {'provider_location': 'lun2'}],
+                         [moved, update])
+        volume.update(update)
+        self.assertEqual(digest, self._head_sha('node1', self.path(volume)))
+        self.assertEqual(str(GiB), self.sh(
+            'node1', 'stat -c %%s %s' % self.path(volume)).strip())
+        self.assertEqual('missing', self.sh(
+            'node1', 'test -e %s || echo missing' % old_path).strip())
+
+        # A location naming another filesystem than the one mounted at
+        # its path is left to cinder's own copy; nothing is written there.
+        wrong = {'host': 'lab@ocfs2#lun3', 'cluster_name': None,
+                 'capabilities': {'location_info':
+                                  'ocfs2:0x1:%s/lun3' % base.BASE}}
+        before = self.sh('node1', 'ls -a %s/lun3' % base.BASE)
+        (moved, update), _ = self.node1.call(
+            'migrate_volume', ('context', None), ('volume', volume),
+            ('value', wrong))
+        self.assertEqual([False, None], [moved, update])
+        self.assertEqual(before, self.sh('node1', 'ls -a %s/lun3' % base.BASE))
+        base.record('migrate lun1 -> lun2 by node2 (32 MiB data)',
+                    '%.3f s, checksum equal on node1' % seconds)
+
     def test_marker_written_on_node1_verified_on_node2(self):
         # OCFS2 derives statvfs f_fsid from the volume UUID: the marker a
         # node writes must match on every node.
