@@ -41,6 +41,8 @@ SECOND = 'ocfs2-b'
 # A second type of the first backend, with the same extra specs.
 GOLD = 'ocfs2-gold'
 IN_PLACE = ('vol-retype-a', 'vol-retype-b')
+# How `openstack volume show` names a volume's migration status (admin).
+MIGSTAT = 'os-vol-mig-status-attr:migstat'
 
 
 class Scenario:
@@ -264,7 +266,7 @@ class Scenario:
         deadline = time.monotonic() + 300
         while True:
             shown = self.cloud.show('volume', clone)
-            if (shown.get('migration_status') in ('success', 'error', None)
+            if (shown.get(MIGSTAT) in ('success', 'error', None)
                     or time.monotonic() > deadline):
                 break
             time.sleep(10)
@@ -272,15 +274,15 @@ class Scenario:
                      '@%s#' % SECOND in shown['os-vol-host-attr:host'],
                      'vol-clone is of type %s on %s (migration %s)'
                      % (shown['type'], shown['os-vol-host-attr:host'],
-                        shown.get('migration_status')))
+                        shown.get(MIGSTAT)))
         # The driver moved the file itself (driver-assisted migration):
         # the volume keeps its own file name, no temporary volume.
         self.t.check(not shown.get('os-vol-mig-status-attr:name_id') and
-                     shown.get('migration_status') == 'success',
+                     shown.get(MIGSTAT) == 'success',
                      'vol-clone was moved by the driver: name id %s, '
                      'migration %s' % (
                          shown.get('os-vol-mig-status-attr:name_id'),
-                         shown.get('migration_status')))
+                         shown.get(MIGSTAT)))
         self.expect_text('node1', self.path_of(clone), AFTER_SNAPSHOT)
         # The source volume is deleted after the migration completes.
         deadline = time.monotonic() + 300
