@@ -287,8 +287,7 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
             return
         lun = self._lun_of(volume)
         with self._lock(lun, volume.id, 'delete_volume'):
-            removed = [name for name in self._files_of(lun, volume)
-                       if volume_files.remove(os.path.join(lun.path, name))]
+            removed = self._remove_files(lun, volume)
         locks.remove_lock(lun.path, 'volume-%s' % volume.id)
         if removed:
             LOG.info('Deleted volume %(name)s from %(lun)s (%(files)s).',
@@ -297,6 +296,11 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         else:
             LOG.info('Volume %(name)s had no file on %(lun)s; treating it as '
                      'deleted.', {'name': volume.name, 'lun': lun})
+
+    def _remove_files(self, lun, volume):
+        """Remove the volume's files from lun; returns the names removed."""
+        return [name for name in self._files_of(lun, volume)
+                if volume_files.remove(os.path.join(lun.path, name))]
 
     @staticmethod
     def _files_of(lun, volume):

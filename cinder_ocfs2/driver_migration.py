@@ -44,7 +44,7 @@ class MigrationMixin:
     """migrate_volume; mixed into OCFS2Driver.
 
     Uses the driver's _inventory, _lun_of, _lock, _cluster_state,
-    _lun_problem, _files_of, _volume_format, _local_path_active_image,
+    _lun_problem, _remove_files, _volume_format, _local_path_active_image,
     _execute_quietly and _file_mode.
     """
 
@@ -73,8 +73,7 @@ class MigrationMixin:
                 return self._leave_to_cinder(
                     volume, host, '%s already holds a file named %s'
                     % (lun, volume.name))
-            for name in self._files_of(source, volume):
-                volume_files.remove(os.path.join(source.path, name))
+            self._remove_files(source, volume)
             volume_files.sync_directory(source.path)
         locks.remove_lock(source.path, 'volume-%s' % volume.id)
         LOG.info('Migrated volume %(id)s from %(source)s to %(lun)s '
@@ -98,14 +97,9 @@ class MigrationMixin:
         :raises LunIdentityMismatch: another filesystem is mounted there.
         """
         parent = os.path.dirname(target.path)
-        selection = luns.select_luns(
+        lun = luns.usable_lun(luns.select_luns(
             mounts.current_mounts(self._inventory.proc_root, below=parent),
-            parent, allowed=(target.pool,))
-        lun = selection.usable.get(target.pool)
-        if lun is None:
-            raise exception.LunUnavailable(
-                pool=target.pool, path=target.path,
-                reason=selection.skipped.get(target.pool, 'not mounted'))
+            parent, allowed=(target.pool,)), parent, target.pool)
         mounted = identity.mounted_identity(lun)
         if mounted.fsid != target.fsid:
             raise exception.LunIdentityMismatch(

@@ -105,6 +105,16 @@ def select_luns(mounts, base, allowed=()):
     return Selection(usable=usable, skipped=skipped)
 
 
+def usable_lun(selection, base, pool):
+    """The usable LUN of a pool in a Selection, or LunUnavailable why not."""
+    if pool in selection.usable:
+        return selection.usable[pool]
+    path = os.path.join(base, pool)
+    raise exception.LunUnavailable(
+        pool=pool, path=path,
+        reason=selection.skipped.get(pool, '%s is not mounted' % path))
+
+
 class LunInventory:
     """The LUNs of one backend, read again from the mount table each time."""
 
@@ -128,13 +138,7 @@ class LunInventory:
 
     def get(self, pool):
         """The usable LUN of a pool, or LunUnavailable saying why not."""
-        selection = self.scan()
-        if pool in selection.usable:
-            return selection.usable[pool]
-        reason = selection.skipped.get(
-            pool, '%s is not mounted' % os.path.join(self.base, pool))
-        raise exception.LunUnavailable(
-            pool=pool, path=os.path.join(self.base, pool), reason=reason)
+        return usable_lun(self.scan(), self.base, pool)
 
     def _log_changes(self, selection):
         states = {pool: 'usable' for pool in selection.usable}
