@@ -26,6 +26,7 @@ run; the read-only test runs its own on node1.
 
 import json
 import os
+import sys
 import threading
 import uuid
 
@@ -33,7 +34,9 @@ import testtools
 
 from cinder_ocfs2.tests.functional import base
 
-STATUS = '/work/venv/bin/cinder-ocfs2-status'
+# The status command of the environment that runs the tests: the guests
+# see the host's filesystem, so the same interpreter runs it there.
+STATUS = '%s -m cinder_ocfs2.cmd.status' % sys.executable
 CONF_NAME = 'o2cb-status.conf'
 CONF_TEXT = ('[DEFAULT]\nenabled_backends = ocfs2\n\n[ocfs2]\n'
              'ocfs2_mount_point_base = %s\nocfs2_cluster_name = labcluster\n'
