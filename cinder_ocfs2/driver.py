@@ -24,12 +24,14 @@ import os
 
 from oslo_concurrency import processutils
 from oslo_log import log as logging
+from oslo_utils import timeutils
 from oslo_utils import units
 
 from cinder import exception as cinder_exception
 from cinder.i18n import _
 from cinder.image import image_utils
 from cinder import interface
+from cinder.objects import fields
 from cinder.volume.drivers import remotefs
 from cinder.volume import volume_utils
 
@@ -42,6 +44,7 @@ from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
 from cinder_ocfs2 import locks
 from cinder_ocfs2 import luns
+from cinder_ocfs2 import member_views
 from cinder_ocfs2 import migration
 from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
@@ -110,6 +113,7 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         # Roots of the o2cb state files; tests use captured trees.
         self._o2cb_roots = {}
         self._health_log = cluster_health.ChangeLog()
+        self._withdrawn_log = member_views.WithdrawnLog()
 
     @staticmethod
     def get_driver_options():
@@ -222,9 +226,34 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
             lun, state, self.configuration.ocfs2_cluster_name)
 
     def _volume_format(self, volume):
+        """The recorded format of a volume's file, checked against it.
+
+        A file recorded as qcow2 must start with the qcow2 header: the
+        qcow2 code would otherwise take a raw disk, whose guest may have
+        written anything, for an image. (A raw volume may start with such
+        a header: it is guest data, and raw volumes are never probed.)
+        """
         with volume.obj_as_admin():
             metadata = volume.admin_metadata or {}
-        return metadata.get('format', RAW)
+        volume_format = metadata.get('format', RAW)
+        if volume_format == QCOW2 and volume.provider_location:
+            path = self._local_path_active_image(volume)
+            if (os.path.exists(path) and
+                    not volume_files.has_qcow2_header(path)):
+                raise exception.VolumeFormatMismatch(
+                    volume_id=volume.id, recorded=QCOW2, path=path)
+        return volume_format
+
+    @staticmethod
+    def _is_attached(volume):
+        """Whether a volume has attachments, whatever its status says.
+
+        A backup or a migration changes an attached volume's status from
+        in-use, but a guest may still be writing to it.
+        """
+        return bool(volume.volume_attachment) or volume.attach_status in (
+            fields.VolumeAttachStatus.ATTACHED,
+            fields.VolumeAttachStatus.ATTACHING)
 
     def _record_format(self, volume, volume_format):
         volume.admin_metadata['format'] = volume_format
@@ -256,15 +285,35 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
             raise exception.OCFS2DriverError(
                 reason=_('encrypted volumes are not supported by this '
                          'backend'))
-        volume.provider_location = self._place(volume).pool
-        self._do_create_volume(volume)
-        return {'provider_location': volume.provider_location}
+        lun = self._place(volume)
+        volume.provider_location = lun.pool
+        with self._lock(lun, volume.id, 'create_volume') as lock:
+            try:
+                self._do_create_volume(volume)
+            except BaseException:
+                # cinder saves the volume before it reschedules the
+                # create: it must not record a pool that holds no file of
+                # it, nor keep a lock file for it there.
+                volume.provider_location = None
+                lock.remove_on_release()
+                raise
+        return {'provider_location': lun.pool}
 
     def _do_create_volume(self, volume):
-        """Needed by parent class: create the file of a placed volume."""
+        """Needed by parent class: create the file of a placed volume.
+
+        A file of the volume's own name can only be left by an earlier
+        attempt to create this volume (cinder reschedules a failed create,
+        and cleans up after it only when it can): it is replaced.
+        """
         lun = self._lun_of(volume)
         path = os.path.join(lun.path, volume.name)
         volume_format = self.configuration.ocfs2_volume_format
+        if os.path.lexists(path):
+            LOG.warning('Replacing %(path)s, left by an earlier attempt to '
+                        'create volume %(id)s.', {'path': path,
+                                                  'id': volume.id})
+            volume_files.remove(path)
         with volume_files.no_space_errors(lun, 'creating', volume.name):
             if volume_format == QCOW2:
                 volume_files.create_qcow2(self._execute_quietly, path,
@@ -274,28 +323,46 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
                 volume_files.create_raw(
                     path, volume.size * units.Gi, self._file_mode,
                     sparse=self.configuration.ocfs2_sparse_volumes)
+        try:
+            self._record_format(volume, volume_format)
+        except BaseException:
+            volume_files.remove(path)
+            raise
         LOG.info('Created %(format)s volume %(name)s (%(size)d GiB) on '
                  '%(lun)s.',
                  {'format': volume_format, 'name': volume.name,
                   'size': volume.size, 'lun': lun})
-        self._record_format(volume, volume_format)
 
     def delete_volume(self, volume):
         if not volume.provider_location:
-            LOG.warning('Volume %s has no provider_location; nothing to '
-                        'delete.', volume.name)
+            # A create that failed on some member, or was rescheduled, may
+            # still have left a file on a LUN.
+            found = self._remove_leftovers(volume, keep=())
+            LOG.info('Volume %(name)s has no provider_location; %(what)s.',
+                     {'name': volume.name, 'what': 'removed its files on '
+                      'pool(s) %s' % ', '.join(found) if found else
+                      'no LUN holds a file of it'})
             return
         lun = self._lun_of(volume)
-        with self._lock(lun, volume.id, 'delete_volume'):
+        with self._lock(lun, volume.id, 'delete_volume') as lock:
             removed = self._remove_files(lun, volume)
-        locks.remove_lock(lun.path, 'volume-%s' % volume.id)
+            # Its files on any other LUN were left by an interrupted
+            # migration (driver_migration); each is logged as a warning.
+            elsewhere = self._remove_leftovers(volume, keep=(lun,))
+            lock.remove_on_release()
         if removed:
             LOG.info('Deleted volume %(name)s from %(lun)s (%(files)s).',
                      {'name': volume.name, 'lun': lun,
                       'files': ', '.join(removed)})
+        elif elsewhere:
+            LOG.info('Deleted volume %(name)s: it had no file on %(lun)s, '
+                     'only on pool(s) %(pools)s.',
+                     {'name': volume.name, 'lun': lun,
+                      'pools': ', '.join(elsewhere)})
         else:
-            LOG.info('Volume %(name)s had no file on %(lun)s; treating it as '
-                     'deleted.', {'name': volume.name, 'lun': lun})
+            LOG.info('Volume %(name)s had no file on %(lun)s nor on any '
+                     'other LUN; treating it as deleted.',
+                     {'name': volume.name, 'lun': lun})
 
     def _remove_files(self, lun, volume):
         """Remove the volume's files from lun; returns the names removed."""
@@ -385,8 +452,10 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
     def _update_volume_stats(self):
         """Needed by parent class: one pool per usable, verified LUN."""
         state = self._cluster_state()
-        pool_list = []
-        for pool, lun in sorted(self._inventory.scan().usable.items()):
+        selection = self._inventory.scan()
+        unusable = dict(selection.skipped)
+        measured = []
+        for pool, lun in sorted(selection.usable.items()):
             try:
                 mounted = identity.verify(lun)
                 capacity = pools.read_capacity(lun.path)
@@ -394,16 +463,61 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
             except (cinder_exception.CinderException, OSError) as err:
                 LOG.warning('OCFS2 %(lun)s left out of the stats: %(err)s',
                             {'lun': lun, 'err': err})
+                unusable[pool] = str(err)
                 continue
-            location = migration.location_info(mounted.fsid, lun.path)
-            pool_list.append(pools.pool_stats(
-                pool, capacity, self.configuration, can_reflink,
-                down_reason=self._lun_problem(lun, state),
-                extra={'location_info': location,
+            problem = self._lun_problem(lun, state)
+            if problem:
+                unusable[pool] = problem
+            measured.append((lun, mounted, capacity, can_reflink, problem))
+        # In a cinder cluster a pool is offered only if every member can
+        # use it: either member may be handed the request.
+        withdrawn = self._share_member_view(selection, unusable)
+        pool_list = [
+            pools.pool_stats(
+                lun.pool, capacity, self.configuration, can_reflink,
+                down_reason=problem or withdrawn.get(lun.pool),
+                extra={'location_info':
+                       migration.location_info(mounted.fsid, lun.path),
                        'cluster_name': state.name,
                        'cluster_status': state.status.value,
-                       'cluster_live_nodes': state.live_node_names}))
+                       'cluster_live_nodes': state.live_node_names})
+            for lun, mounted, capacity, can_reflink, problem in measured]
         self._stats = pools.backend_stats(
-            self.configuration.safe_get('volume_backend_name') or
-            self.volume_backend_name, self.VERSION, pool_list,
+            self._backend_name(), self.VERSION, pool_list,
             down_reason=self._cluster_down_reason(state))
+
+    def _backend_name(self):
+        return (self.configuration.safe_get('volume_backend_name') or
+                self.volume_backend_name)
+
+    def _share_member_view(self, selection, unusable):
+        """Tell the other members what this one cannot use; hear theirs.
+
+        :param unusable: pools this member cannot use: pool -> reason.
+        :returns: pools another live member cannot use: pool -> reason
+            (``cinder_ocfs2.member_views``). Empty outside a cinder
+            service (no host).
+        """
+        if not self.host:
+            return {}
+        paths = [lun.path for pool, lun in sorted(selection.usable.items())
+                 if pool not in unusable]
+        backend = self._backend_name()
+        views = member_views.read_views(paths, backend)
+        # A pool another member uses that is not mounted here at all.
+        seen_here = set(selection.usable) | set(selection.skipped)
+        allowed = set(self.configuration.ocfs2_shares or ())
+        for view in views:
+            for pool in view.used:
+                if pool not in seen_here and (not allowed or
+                                              pool in allowed):
+                    unusable[pool] = '%s is not mounted on %s' % (
+                        os.path.join(self.base, pool), self.host)
+        now = timeutils.utcnow(with_timezone=True)
+        member_views.publish(paths, backend, member_views.MemberView(
+            host=self.host, written_at=now, unusable=unusable,
+            used=sorted(set(selection.usable) - set(unusable))))
+        withdrawn = member_views.withdrawn_pools(
+            views, self.host, now, member_views.MAX_AGE)
+        self._withdrawn_log.report(withdrawn)
+        return withdrawn

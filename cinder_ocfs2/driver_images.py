@@ -14,17 +14,22 @@
 
 """Images to volumes and volumes to images, for OCFS2Driver.
 
-Images are written as raw through cinder's checks; raw volumes are
-uploaded as raw without being probed. Both hold the volume's cluster-wide
-lock.
+Images are written as raw through cinder's checks, into a new file that
+replaces the volume's only when complete; raw volumes are uploaded as raw
+without being probed. All hold the volume's cluster-wide lock.
 """
 
 import os
 
 from oslo_log import log as logging
+from oslo_utils import units
 
+from cinder import exception as cinder_exception
+from cinder.i18n import _
+from cinder.image import image_utils
 from cinder.volume import volume_utils
 
+from cinder_ocfs2 import exception
 from cinder_ocfs2 import volume_files
 
 LOG = logging.getLogger(__name__)
@@ -48,25 +53,128 @@ class ImagesMixin:
         refuses qcow2 images with a backing file or an external data file,
         so no image can make the conversion read outside the volume. The
         file is raw afterwards, whatever the backend's volume format.
+
+        The image is written into a new file beside the volume's, renamed
+        over it only once complete and on disk. So a failure (a download
+        error, an image cinder refuses, no space) never destroys an
+        existing volume's data: a reimage (Nova's rebuild of a
+        volume-backed server) that fails leaves the previous bytes. A new
+        volume whose image copy fails is left with no file. The new file
+        is written sparse unless the backend makes thick volumes: it
+        starts empty, so skipping zeroes is always correct.
         """
         lun = self._lun_of(volume)
         path = os.path.join(lun.path, volume.name)
+        is_new = volume.previous_status is None
         with self._lock(lun, volume.id, 'copy_image_to_volume'):
-            with volume_files.no_space_errors(
-                    lun, 'writing image %s to' % image_id, volume.name):
-                try:
-                    super().copy_image_to_volume(context, volume,
-                                                 image_service, image_id,
-                                                 disable_sparse)
-                    os.chmod(path, self._file_mode)
-                except BaseException:
-                    # Leave no half-written image; the volume is in error
-                    # and deleting it counts the missing file as deleted.
+            self._require_file(volume, path)
+            had_chain = self._check_reimageable(volume)
+            try:
+                with volume_files.no_space_errors(
+                        lun, 'writing image %s to' % image_id, volume.name):
+                    with volume_files.replacement(path) as new_path:
+                        self._fetch_image(context, image_service, image_id,
+                                          new_path, volume.size)
+            except BaseException:
+                if is_new:
+                    # Nothing of a new volume's is lost; leave no file.
                     volume_files.remove(path)
-                    raise
+                raise
+            if had_chain:
+                volume_files.remove(self._local_path_volume_info(volume))
         self._record_format(volume, RAW)
-        LOG.info('Copied image %(image)s to volume %(name)s.',
-                 {'image': image_id, 'name': volume.name})
+        LOG.info('Copied image %(image)s to %(what)s volume %(name)s.',
+                 {'image': image_id, 'what': 'new' if is_new else 'existing',
+                  'name': volume.name})
+
+    def _fetch_image(self, context, image_service, image_id, path,
+                     size_gb):
+        """Download and convert an image to raw at path, checked."""
+        image_utils.fetch_to_raw(
+            context, image_service, image_id, path,
+            self.configuration.volume_dd_blocksize, size=size_gb,
+            run_as_root=False,
+            disable_sparse=not self.configuration.ocfs2_sparse_volumes)
+        # The conversion writes the image's own virtual size; the volume
+        # keeps its size, which the image must fit in.
+        image_utils.resize_image(path, size_gb, run_as_root=False)
+        virtual_size = image_utils.qemu_img_info(
+            path, run_as_root=False).virtual_size
+        if virtual_size != size_gb * units.Gi:
+            raise cinder_exception.ImageUnacceptable(
+                image_id=image_id,
+                reason=_('the volume is %(size)d GiB but the image made it '
+                         '%(virtual)d bytes') % {'size': size_gb,
+                                                 'virtual': virtual_size})
+
+    def _check_reimageable(self, volume):
+        """Refuse to write over a qcow2 chain; say if there is one at all.
+
+        A qcow2 volume's snapshots are overlays on top of its base file:
+        writing an image into the volume would orphan them. Such a volume
+        is refused before anything is touched.
+
+        :returns: True when the volume has a qcow2 snapshot info file (with
+            no snapshots in it) that the new raw file makes obsolete.
+        """
+        if self._volume_format(volume) != QCOW2:
+            return False
+        info = self._read_info_file(self._local_path_volume_info(volume),
+                                    empty_if_missing=True)
+        snapshots = sorted(key for key in info if key != 'active')
+        if snapshots or info.get('active', volume.name) != volume.name:
+            raise exception.VolumeChainNotReimageable(
+                volume_id=volume.id, snapshots=', '.join(snapshots) or
+                info.get('active'))
+        return bool(info)
+
+    def _create_temp_volume_from_snapshot(self, context, volume, snapshot,
+                                          volume_options=None, **kwargs):
+        """Also write the snapshot over a volume being reimaged from it.
+
+        cinder reimages a volume from a volume-backed image by making a
+        temporary volume from the image's snapshot and copying it into the
+        volume in place with a sparse copy: areas that are zero in the
+        image would keep the volume's old data, and a failed copy would
+        leave it torn. When the volume is being reimaged (status
+        "downloading"), its file is first replaced, atomically, with a
+        copy of the snapshot made to its size; cinder's copy then writes
+        the same bytes again.
+        """
+        if volume.status == 'downloading':
+            self._replace_with_snapshot(volume, snapshot)
+        return super()._create_temp_volume_from_snapshot(
+            context, volume, snapshot, volume_options=volume_options,
+            **kwargs)
+
+    def _replace_with_snapshot(self, volume, snapshot):
+        source_lun = self._lun_of(snapshot.volume)
+        source = os.path.join(source_lun.path, snapshot.name)
+        lun = self._lun_of(volume)
+        path = os.path.join(lun.path, volume.name)
+        with self._lock(lun, volume.id, 'reimage_from_snapshot'):
+            self._require_file(volume, path)
+            if self._volume_format(snapshot.volume) != RAW:
+                raise exception.OCFS2DriverError(
+                    reason=_('volume %(vol)s cannot be reimaged from '
+                             'snapshot %(snap)s of a qcow2 volume') %
+                    {'vol': volume.id, 'snap': snapshot.id})
+            if not os.path.exists(source):
+                raise exception.VolumeFileMissing(
+                    name=snapshot.name, path=source, pool=source_lun.pool)
+            had_chain = self._check_reimageable(volume)
+            with volume_files.no_space_errors(lun, 'reimaging',
+                                              volume.name):
+                method = volume_files.replace_raw(
+                    self._execute_quietly, source, path,
+                    volume.size * units.Gi,
+                    lun.path == source_lun.path and self._can_reflink(lun))
+            if had_chain:
+                volume_files.remove(self._local_path_volume_info(volume))
+        self._record_format(volume, RAW)
+        LOG.info('Reimaged volume %(vol)s from snapshot %(snap)s by '
+                 '%(method)s.', {'vol': volume.name, 'snap': snapshot.name,
+                                 'method': method})
 
     def copy_volume_to_image(self, context, volume, image_service,
                              image_meta):

@@ -66,6 +66,20 @@ class UnsupportedAttachFormat(OCFS2DriverError):
                 'ocfs2_volume_format=raw for new volumes.')
 
 
+class VolumeFormatMismatch(OCFS2DriverError):
+    message = _('Volume %(volume_id)s is recorded as %(recorded)s, but its '
+                'file %(path)s is not: refusing to use it. Check the file '
+                'with "qemu-img info -f raw" and set the volume\'s "format" '
+                'admin metadata to what it is.')
+
+
+class VolumeChainNotReimageable(OCFS2DriverError):
+    message = _('Volume %(volume_id)s is a qcow2 volume with snapshots '
+                '(%(snapshots)s); writing an image into it would orphan '
+                'their overlays. Delete its snapshots first, or create a '
+                'new volume from the image.')
+
+
 class VolumeSizeMismatch(exception.InvalidVolume):
     message = _('Volume %(volume_id)s has a virtual size of %(virtual)d '
                 'bytes but cinder records %(size)d GiB; the file was '

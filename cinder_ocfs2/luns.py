@@ -95,6 +95,14 @@ def select_luns(mounts, base, allowed=()):
             skipped[pool] = ('%s is mounted read-only (OCFS2 remounts '
                              'read-only after I/O or cluster errors; check '
                              'dmesg on this node)' % path)
+        elif mount.local_flocks:
+            # flock() on the LUN is how cinder_ocfs2.locks keeps other
+            # nodes off a volume; with localflocks it excludes no one.
+            skipped[pool] = ('%s is mounted with localflocks: flock() is '
+                             'node-local there, so cinder-ocfs2\'s '
+                             'cluster-wide locks would not hold across '
+                             'nodes; unmount it and mount it again without '
+                             'localflocks' % path)
         else:
             usable[pool] = Lun(pool=pool, path=path, device=mount.source,
                                read_only=False,

@@ -28,6 +28,9 @@ import re
 # captured tree (like psutil.PROCFS_PATH).
 PROC_ROOT = '/proc'
 
+# The mount option that makes flock() node-local on OCFS2 and GFS2.
+LOCALFLOCKS = 'localflocks'
+
 # An octal escape as the kernel writes it in mount paths: space is \040,
 # tab \011, newline \012, backslash \134 (fs/proc_namespace.c, mangle()).
 _OCTAL_ESCAPE = re.compile(r'\\([0-7]{3})')
@@ -73,6 +76,18 @@ class Mount:
         "mount -o remount,ro" shows in the per-mount options. Check both.
         """
         return 'ro' in self.mount_options or 'ro' in self.super_options
+
+    @property
+    def local_flocks(self):
+        """True if mounted with "localflocks": flock() is node-local then.
+
+        OCFS2 (like GFS2) then takes flock() locks on this node only, not
+        through the cluster's DLM. The option shows in the superblock
+        options, which OCFS2 writes as ",localflocks," (an empty option
+        follows it); check the per-mount options too, like read_only.
+        """
+        return (LOCALFLOCKS in self.mount_options or
+                LOCALFLOCKS in self.super_options)
 
     def super_option(self, name):
         """Value of a superblock option such as "heartbeat", or None."""
@@ -167,3 +182,33 @@ def read_mountinfo(proc_root=None):
 def current_mounts(proc_root=None, below=None):
     """The mounts of this node now, in the kernel's order (newest last)."""
     return parse_mountinfo(read_mountinfo(proc_root), below)
+
+
+def device_of(mount):
+    """The st_dev of files on a mount, from its "major:minor" field."""
+    major, _colon, minor = mount.device_number.partition(':')
+    try:
+        return os.makedev(int(major), int(minor))
+    except ValueError:
+        raise MountinfoParseError(mount.device_number,
+                                  'not a "major:minor" device') from None
+
+
+def mounted_device(directory, proc_root=None):
+    """The st_dev of the filesystem mounted at `directory` now, or None.
+
+    A file opened there is on that filesystem only if its st_dev says so:
+    a LUN unmounted a moment ago leaves the directory of the filesystem
+    below it at the same path. Of several mounts at one directory the last
+    in the kernel's order is the one a path reaches (it hides the others).
+
+    :returns: the device number, or None when nothing is mounted at
+        `directory` (a directory inside a mount does not count).
+    """
+    directory = os.path.normpath(directory)
+    found = None
+    for mount in current_mounts(proc_root,
+                                below=os.path.dirname(directory)):
+        if mount.mount_point == directory:
+            found = mount
+    return None if found is None else device_of(found)

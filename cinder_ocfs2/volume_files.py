@@ -28,9 +28,13 @@ import os
 import stat
 
 from oslo_concurrency import processutils
+from oslo_log import log as logging
 
 from cinder_ocfs2 import exception
+from cinder_ocfs2 import mounts
 from cinder_ocfs2 import reflink
+
+LOG = logging.getLogger(__name__)
 
 # The formats of volume files (recorded in the volume's admin metadata).
 RAW = 'raw'
@@ -66,19 +70,78 @@ def parse_file_mode(text):
 def new_file(path, mode):
     """Create `path` exclusively; remove it again if the with-block fails.
 
+    `path` is a file directly in a LUN's root directory. It is created
+    in the directory open_mount_root opened, so a LUN unmounted since the
+    driver looked at the mount table gets LunUnavailable, not a file in
+    the node's own mount point directory. The open directory also keeps
+    the LUN mounted (umount: target is busy) until the block ends, and a
+    failed block's file is removed through it, never by path.
+
     The file is created before the cleanup scope starts, so an existing
     file (another volume's!) makes this fail with FileExistsError and is
     never removed. Yields an open file descriptor, closed afterwards.
+
+    :raises LunUnavailable: the LUN is no longer mounted at the directory.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    directory, name = os.path.split(path)
+    dir_fd = open_mount_root(directory)
     try:
-        os.fchmod(fd, mode)
-        yield fd
-    except BaseException:
-        remove(path)
-        raise
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode,
+                     dir_fd=dir_fd)
+        try:
+            os.fchmod(fd, mode)
+            yield fd
+        except BaseException:
+            _remove_at(dir_fd, name)
+            raise
+        finally:
+            os.close(fd)
     finally:
+        os.close(dir_fd)
+
+
+def open_mount_root(directory):
+    """Open the directory a LUN is mounted at, checked to be that LUN's.
+
+    Between the driver's look at the mount table and the creation of a
+    file the LUN may be unmounted: a file created by path would then land
+    in the node's own mount point directory, hidden by the next mount, and
+    a lock file there would lock nothing cluster-wide. So files are made
+    relative to this descriptor, whose filesystem (st_dev) is checked to be
+    the one the mount table lists at `directory`.
+
+    :returns: an O_RDONLY | O_DIRECTORY descriptor; the caller closes it.
+    :raises LunUnavailable: nothing, or another filesystem, is mounted at
+        `directory` now.
+    """
+    directory = os.path.normpath(directory)
+    expected = mounts.mounted_device(directory)
+    if expected is None:
+        raise _unmounted(directory, 'nothing is mounted there now')
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        opened = os.fstat(fd).st_dev
+    except BaseException:
         os.close(fd)
+        raise
+    if opened != expected:
+        os.close(fd)
+        raise _unmounted(directory, 'another filesystem is there now')
+    return fd
+
+
+def _unmounted(directory, now):
+    return exception.LunUnavailable(
+        pool=os.path.basename(directory), path=directory,
+        reason='it was unmounted while the operation ran (%s)' % now)
+
+
+def _remove_at(dir_fd, name):
+    """Remove a file of the open directory dir_fd; a missing one is fine."""
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
 
 
 def create_raw(path, size_bytes, mode, sparse=True):
@@ -103,20 +166,8 @@ def copy_raw(execute, source, target, mode, use_reflink):
 
     :returns: "reflink" or "full copy", the method used.
     """
-    if use_reflink:
-        try:
-            reflink.clone_file(source, target, mode)
-            return 'reflink'
-        except reflink.ReflinkUnsupported:
-            pass
     with new_file(target, mode):
-        # -f raw is explicit so that a guest's data that looks like an
-        # image header is never interpreted. -n: write into the file
-        # reserved above rather than let qemu-img create one.
-        os.truncate(target, os.stat(source).st_size)
-        execute('qemu-img', 'convert', '-n', '-f', 'raw', '-O', 'raw',
-                source, target)
-    return 'full copy'
+        return _copy_into(execute, source, target, use_reflink)
 
 
 def copy_standalone(execute, source, volume_format, target, mode):
@@ -135,11 +186,7 @@ def copy_standalone(execute, source, volume_format, target, mode):
                     source, target)
             os.chmod(target, mode)
     try:
-        fd = os.open(target, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        sync_file(target)
         sync_directory(os.path.dirname(target))
     except BaseException:
         remove(target)
@@ -155,25 +202,102 @@ def sync_directory(path):
         os.close(fd)
 
 
-def overwrite_raw(execute, source, target, use_reflink):
-    """Replace the contents of an existing raw file, keeping its inode.
+# Suffix of the file that replaces a volume's file: written beside it,
+# renamed over it only when complete. A leftover of a killed process keeps
+# this name, so the next replacement or the volume's delete removes it.
+REPLACEMENT_SUFFIX = '.new'
 
-    Used to revert a volume to a snapshot: the volume file keeps its
-    owner, mode and path.
+
+@contextlib.contextmanager
+def replacement(path):
+    """Write a new version of an existing file; swap it in on success.
+
+    Yields the path of a new, empty file beside ``path`` with the same
+    mode (and owner, where the service may set it). When the with-block
+    succeeds, the new file is flushed to disk and renamed over ``path``
+    in one step, then the directory is flushed. When the block fails
+    (an error, ENOSPC, EIO, a killed process) ``path`` keeps its previous
+    bytes and the new file is removed (a killed process leaves it, under
+    a name the next replacement or delete removes).
+
+    Callers hold the volume's cluster-wide lock, so no two replacements of
+    one file run at once.
+    """
+    existing = os.stat(path)
+    temp = path + REPLACEMENT_SUFFIX
+    remove(temp)
+    mode = stat.S_IMODE(existing.st_mode)
+    with new_file(temp, mode) as fd:
+        _keep_owner(fd, temp, existing)
+        yield temp
+        sync_file(temp)
+        os.rename(temp, path)
+    sync_directory(os.path.dirname(path))
+
+
+def _keep_owner(fd, path, existing):
+    if (existing.st_uid, existing.st_gid) == (os.getuid(), os.getgid()):
+        return
+    try:
+        os.fchown(fd, existing.st_uid, existing.st_gid)
+    except PermissionError:
+        LOG.warning('The new version of %(path)s belongs to this service, '
+                    'not to uid %(uid)d gid %(gid)d as the previous one '
+                    'did: only root may give a file away.',
+                    {'path': path, 'uid': existing.st_uid,
+                     'gid': existing.st_gid})
+
+
+def sync_file(path):
+    """Flush a file's data and size to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_raw(execute, source, target, size_bytes, use_reflink):
+    """Replace a raw file's contents with a copy of source, atomically.
+
+    Used to revert a volume to a snapshot: the new contents are cloned (or
+    copied) into a new file that is renamed over the volume's file only
+    when complete, so a failure at any point leaves the volume's previous
+    bytes. The file keeps its path, mode and owner; its size is set to
+    size_bytes.
 
     :returns: "reflink" or "full copy".
     """
+    with replacement(target) as temp:
+        method = _copy_into(execute, source, temp, use_reflink)
+        set_size(temp, size_bytes)
+    return method
+
+
+def _copy_into(execute, source, target, use_reflink):
+    """Copy a raw file into an existing empty file; by reflink if allowed.
+
+    A full copy names the format (-f raw) so that a guest's data that looks
+    like an image header is never interpreted, and writes into the file
+    (-n) rather than let qemu-img create one.
+    """
     if use_reflink:
         with open(source, 'rb') as src, open(target, 'r+b') as dst:
-            os.ftruncate(dst.fileno(), 0)
             try:
                 reflink.clone_into(src.fileno(), dst.fileno())
                 return 'reflink'
             except reflink.ReflinkUnsupported:
-                os.ftruncate(dst.fileno(), os.fstat(src.fileno()).st_size)
+                pass
+    os.truncate(target, os.stat(source).st_size)
     execute('qemu-img', 'convert', '-n', '-f', 'raw', '-O', 'raw',
             source, target)
     return 'full copy'
+
+
+def has_qcow2_header(path):
+    """Whether a file starts with the qcow2 magic."""
+    with open(path, 'rb') as volume_file:
+        return volume_file.read(len(QCOW2_MAGIC)) == QCOW2_MAGIC
 
 
 def grow_raw(path, size_bytes, sparse=True):
@@ -186,7 +310,8 @@ def grow_raw(path, size_bytes, sparse=True):
     with open(path, 'r+b') as volume_file:
         if sparse:
             os.ftruncate(volume_file.fileno(), size_bytes)
-        else:
+        elif size_bytes > current:
+            # posix_fallocate refuses a length of 0 (EINVAL).
             os.posix_fallocate(volume_file.fileno(), current,
                                size_bytes - current)
 

@@ -78,8 +78,13 @@ class LunReport:
     mount_point: str | None = None
     # mountinfo mount source, e.g. "/dev/sdc".
     device: str | None = None
+    # mountinfo filesystem type, e.g. "ocfs2".
+    fs_type: str | None = None
     # mountinfo per-mount or superblock "ro".
     read_only: bool | None = None
+    # mountinfo per-mount or superblock "localflocks": flock() is
+    # node-local, so the driver's cluster-wide locks would not hold.
+    local_flocks: bool | None = None
     # mountinfo superblock option "heartbeat=" ("local", "global").
     heartbeat: str | None = None
     # ClusterState.has_live_heartbeat(uuid or device) when online.
@@ -234,7 +239,8 @@ def _lun_report(pool, mount, usable, reason, cluster, scan):
     return LunReport(
         pool=pool, usable=usable, skip_reason=reason,
         mount_point=mount.mount_point, device=mount.source,
-        read_only=mount.read_only,
+        fs_type=mount.fs_type, read_only=mount.read_only,
+        local_flocks=mount.local_flocks,
         heartbeat=mount.super_option('heartbeat'), **details)
 
 
@@ -249,11 +255,29 @@ def _skip_fix(lun):
     return 'Mount an OCFS2 LUN there, or move the other filesystem away.'
 
 
+def _localflocks_problem(lun):
+    return o2cb.Problem(
+        'localflocks',
+        'Pool %s is not used: %s.' % (lun.pool, lun.skip_reason),
+        'Unmount %s, remove localflocks from its mount options (in '
+        '/etc/fstab or whatever mounts it) and mount it again. Check the '
+        'other nodes too: a node that mounts the LUN with localflocks '
+        'ignores the flocks of all the others.' % lun.mount_point)
+
+
+def _skip_problem(lun):
+    """The warning of a pool the driver skips, in luns.select_luns order."""
+    if (lun.fs_type == luns.FS_TYPE and not lun.read_only and
+            lun.local_flocks):
+        return _localflocks_problem(lun)
+    return o2cb.Problem('lun-skipped', 'Pool %s is not used: %s.'
+                        % (lun.pool, lun.skip_reason), _skip_fix(lun))
+
+
 def lun_problems(lun, cluster):
     """Problems of one LUN, with fixes; [] when it is fine."""
     if not lun.usable:
-        return [o2cb.Problem('lun-skipped', 'Pool %s is not used: %s.'
-                             % (lun.pool, lun.skip_reason), _skip_fix(lun))]
+        return [_skip_problem(lun)]
     problems = []
     if lun.heartbeat_live is False:
         problems.append(o2cb.Problem(

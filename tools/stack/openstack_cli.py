@@ -42,9 +42,9 @@ class Cloud:
         return self.t.run_json(['openstack', '--os-volume-api-version',
                                 self.api_version] + list(args), quiet=quiet)
 
-    def cinder(self, *args):
+    def cinder(self, *args, quiet=False):
         return self.t.run(['cinder', '--os-volume-api-version',
-                           self.api_version] + list(args))
+                           self.api_version] + list(args), quiet=quiet)
 
     def status(self, kind, name_or_id):
         """Current status of a volume, snapshot, backup or image."""

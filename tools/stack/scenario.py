@@ -19,6 +19,7 @@ snapshot, a volume made from it, a clone, a backup and its restore, so
 each step proves the bytes, not only the status.
 """
 
+import hashlib
 import pathlib
 import shlex
 import time
@@ -34,6 +35,10 @@ IMAGE = 'ocfs2-test-image'
 IMAGE_TEXT = 'cinder-ocfs2 test image'
 BEFORE_SNAPSHOT = 'written on node2 through the attachment'
 AFTER_SNAPSHOT = 'written on node1 after the snapshot'
+BEFORE_REIMAGE = 'written on node1 before the reimage'
+TAMPERED = 'ocfs2-tampered-image'
+# Volumes created while lun1 is read-only on node1.
+READ_ONLY_CREATES = ('vol-ro-a', 'vol-ro-b', 'vol-ro-c')
 MOUNTED = ('lun1', 'lun2', 'lun3')
 SPARE = 'lun4'
 # The second backend (guest.BACKENDS), and its volume type.
@@ -53,6 +58,7 @@ class Scenario:
         self.services = services
         self.clone_id = None
         self.cache_id = None
+        self.attachment = None
         self.cloud = Cloud(transcript)
         self.mysql_socket = env['MYSQL_SOCKET']
         self.glance_images = (pathlib.Path(env['STACK_DATA']) / 'glance' /
@@ -99,6 +105,34 @@ class Scenario:
         self.cloud.wait('volume', name)
         return self.cloud.show('volume', name)
 
+    def pool_states(self):
+        """{pool: (pool_state, pool_down_reason)} from get-pools --detail."""
+        out = self.cloud.cinder('get-pools', '--detail', quiet=True)
+        states, pool = {}, None
+        for line in out.splitlines():
+            cells = [cell.strip() for cell in line.split('|')]
+            if len(cells) < 3:
+                continue
+            if cells[1] == 'name':
+                pool = cells[2].rpartition('#')[2]
+                states[pool] = ('up', '')
+            elif cells[1] == 'pool_state' and pool:
+                states[pool] = (cells[2], states[pool][1])
+            elif cells[1] == 'pool_down_reason' and pool:
+                states[pool] = (states[pool][0], cells[2])
+        return states
+
+    def wait_pool_state(self, pool, want, timeout=240):
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.pool_states().get(pool, ('absent', ''))
+            if state[0] == want:
+                return state
+            if time.monotonic() > deadline:
+                raise StepFailed('pool %s is %s, not %s, after %d s'
+                                 % (pool, state[0], want, timeout))
+            time.sleep(15)
+
     def pools(self):
         """{pool: backend} from cinder get-pools (host@backend#pool)."""
         out = self.cloud.cinder('get-pools', '--detail')
@@ -113,17 +147,21 @@ class Scenario:
         self.services_and_type()
         self.pools_per_lun()
         self.create_show_list()
-        self.attach_detach()
+        self.attach()
         self.backup_restore()
+        self.detach()
         self.extend()
         self.snapshots()
         self.from_snapshot_and_clone()
+        self.revert()
+        self.reimage()
         self.retype_in_place()
         self.retype_to_second_backend()
         self.unmanage_and_manage()
         self.image_round_trip()
         self.image_cache()
         self.spare_lun()
+        self.lun_read_only_on_one_node()
         self.check_consistency('with every volume still there')
         self.delete_everything()
         self.check_consistency('after deleting everything', expect_empty=True)
@@ -169,30 +207,35 @@ class Scenario:
         self.cloud.openstack('volume', 'list')
         self.guest('node1', 'ls -l %s' % self.path_of('vol1'))
 
-    def attach_detach(self):
-        self.t.section('attach to node2 through the attachments API, detach')
+    def attach(self):
+        self.t.section('attach to node2 through the attachments API')
         # No server id: cinder would ask nova (absent here) before deleting
         # an attachment that names a server.
         out = self.cloud.cinder('attachment-create', 'vol1')
-        attachment = next(line.split('|')[2].strip()
-                          for line in out.splitlines()
-                          if line.startswith('| id '))
+        self.attachment = next(line.split('|')[2].strip()
+                               for line in out.splitlines()
+                               if line.startswith('| id '))
         info = self.cloud.openstack_json(
             'volume', 'attachment', 'set', '--host', 'node2',
             '--ip', '198.51.100.12', '--platform', 'x86_64',
-            '--os-type', 'linux', attachment)
+            '--os-type', 'linux', self.attachment)
         connection = info['Properties'] if 'Properties' in info else info
         self.t.write('connection info: %s\n' % connection)
         device_path = _find_key(connection, 'device_path')
         self.t.check(device_path == self.path_of('vol1'),
                      'device_path is the volume file %s' % device_path)
-        self.cloud.openstack('volume', 'attachment', 'complete', attachment)
+        self.cloud.openstack('volume', 'attachment', 'complete',
+                             self.attachment)
         self.cloud.wait('volume', 'vol1', 'in-use')
         self.guest('node2', 'ls -l %s' % device_path)
         self.guest('node2', 'printf %%s %s | dd of=%s conv=notrunc,fsync '
                    'status=none' % (shlex.quote(BEFORE_SNAPSHOT), device_path))
         self.expect_text('node1', device_path, BEFORE_SNAPSHOT)
-        self.cloud.openstack('volume', 'attachment', 'delete', attachment)
+
+    def detach(self):
+        self.t.section('detach from node2')
+        self.cloud.openstack('volume', 'attachment', 'delete',
+                             self.attachment)
         self.cloud.wait('volume', 'vol1')
 
     def extend(self):
@@ -366,16 +409,83 @@ class Scenario:
                      'image-volume by reflink')
 
     def backup_restore(self):
-        self.t.section('backup create and restore')
-        self.cloud.openstack('volume', 'backup', 'create', '--name', 'bak1',
-                             'vol1')
+        self.t.section('backup of the attached volume (--force), restore')
+        vol1 = self.cloud.show('volume', 'vol1')['id']
+        self.cloud.openstack('volume', 'backup', 'create', '--force',
+                             '--name', 'bak1', 'vol1')
         self.cloud.wait('backup', 'bak1', timeout=900)
+        # cinder backs up an attached volume from a temporary clone: the
+        # driver makes it by reflink, one point in time of the live disk.
+        wanted = 'from volume %s by reflink' % vol1
+        lines = [line for node in ('node1', 'node2')
+                 for line in self.services.log_lines(node, 'cinder-volume')
+                 if wanted in line]
+        self.t.write(''.join(lines))
+        self.t.check(len(lines) == 1, 'the backup read a reflink clone of '
+                     'attached vol1, not the live file')
         self.cloud.openstack('volume', 'backup', 'restore', 'bak1',
                              'vol-restored')
         self.cloud.wait('backup', 'bak1', timeout=900)
         self.cloud.wait('volume', 'vol-restored', timeout=900)
         self.expect_text('node2', self.path_of('vol-restored'),
                          BEFORE_SNAPSHOT)
+
+    def revert(self):
+        self.t.section('revert vol1 to snap1: a complete new file is '
+                       'swapped in')
+        self.cloud.cinder('revert-to-snapshot', 'snap1')
+        self.cloud.wait('volume', 'vol1')
+        self.expect_text('node2', self.path_of('vol1'), BEFORE_SNAPSHOT)
+        # cinder took a safety snapshot (a reflink) and dropped it after.
+        snapshots = self.cloud.openstack_json(
+            'volume', 'snapshot', 'list', '--all-projects', quiet=True)
+        self.t.check([item['Name'] for item in snapshots] == ['snap1'],
+                     'only snap1 is left (%s)'
+                     % ', '.join(item['Name'] for item in snapshots))
+
+    def reimage(self):
+        self.t.section('reimage: a refused image keeps the old bytes, a '
+                       'good image replaces them')
+        self.create_volume('vol-reimage', '--type', TYPE)
+        path = self.path_of('vol-reimage')
+        self.guest('node1', 'printf %%s %s | dd of=%s conv=notrunc,fsync '
+                   'status=none' % (shlex.quote(BEFORE_REIMAGE), path))
+        head = 'head -c 64M %s | sha256sum' % path
+        before = self.guest('node2', head)
+        bad = self.tampered_image()
+        self.cloud.cinder('reimage', 'vol-reimage', bad)
+        self.cloud.wait('volume', 'vol-reimage', 'error', timeout=300)
+        self.t.check(self.guest('node2', head) == before,
+                     'the failed reimage left vol-reimage\'s bytes as they '
+                     'were (sha256 of its first 64 MiB, read on node2)')
+        self.cloud.cinder('reimage', 'vol-reimage',
+                          self.cloud.show('image', IMAGE)['id'])
+        self.cloud.wait('volume', 'vol-reimage')
+        self.expect_text('node2', path, IMAGE_TEXT)
+        # glance.sh made the image from this 64 MiB raw disk.
+        raw = self.glance_images.parent.parent / 'test-image.raw'
+        with open(raw, 'rb') as disk:
+            wanted = hashlib.sha256(disk.read()).hexdigest()
+        self.t.check(self.guest('node2', head).split()[0] == wanted,
+                     'the first 64 MiB of vol-reimage are the image\'s, '
+                     'nothing of the old data is left')
+
+    def tampered_image(self):
+        """An image whose stored bytes no longer match its checksum."""
+        data = self.glance_images.parent.parent / 'tampered-image.raw'
+        with open(data, 'wb') as out:
+            out.write(b'an image that will be tampered with\n')
+            out.truncate(1024 * 1024)
+        self.cloud.openstack('image', 'create', '--disk-format', 'raw',
+                             '--container-format', 'bare', '--file',
+                             str(data), TAMPERED)
+        self.cloud.wait('image', TAMPERED, 'active')
+        image_id = self.cloud.show('image', TAMPERED)['id']
+        with open(self.glance_images / image_id, 'r+b') as stored:
+            stored.write(b'TAMPERED')
+        self.t.note('overwrote the first bytes of %s in the glance store: '
+                    'cinder must refuse its data' % TAMPERED)
+        return image_id
 
     def spare_lun(self):
         self.t.section('mount the spare LUN %s while everything runs' % SPARE)
@@ -400,6 +510,25 @@ class Scenario:
                      not self.services.dead(),
                      'no service restarted (%s)' % ', '.join(pids))
 
+    def lun_read_only_on_one_node(self):
+        self.t.section('lun1 read-only on node1 only (as OCFS2 does after '
+                       'an I/O error): no member offers it, creates go on')
+        mount_point = '%s/lun1' % guest.MOUNT_BASE
+        self.guest('node1', 'mount -o remount,ro %s' % mount_point)
+        try:
+            state, reason = self.wait_pool_state('lun1', 'down')
+            self.t.check('cannot use it' in reason, 'lun1 is %s: %s'
+                         % (state, reason))
+            for name in READ_ONLY_CREATES:
+                vol = self.create_volume(name, '--type', TYPE)
+                self.t.check(not vol['os-vol-host-attr:host'].endswith(
+                    '#lun1'), '%s is available on %s' % (
+                        name, vol['os-vol-host-attr:host']))
+        finally:
+            self.guest('node1', 'mount -o remount,rw %s' % mount_point)
+        state, _ = self.wait_pool_state('lun1', 'up')
+        self.t.note('lun1 is %s again after the remount' % state)
+
     def check_consistency(self, when, expect_empty=False):
         self.t.section('database and LUNs agree, %s' % when)
         known = consistency.known_files(self.mysql_socket)
@@ -420,10 +549,11 @@ class Scenario:
         self.cloud.wait_gone('snapshot', 'snap1')
         self.cloud.openstack('volume', 'backup', 'delete', 'bak1')
         self.cloud.wait_gone('backup', 'bak1')
-        self.cloud.openstack('image', 'delete', 'image-from-volume')
+        self.cloud.openstack('image', 'delete', 'image-from-volume',
+                             TAMPERED)
         names = ('vol1', 'vol-from-snap', 'vol-managed', 'vol-from-image',
                  'vol-from-cache', 'vol-restored', 'vol-on-spare',
-                 self.cache_id) + IN_PLACE
+                 'vol-reimage', self.cache_id) + IN_PLACE + READ_ONLY_CREATES
         self.cloud.openstack('volume', 'delete', *names)
         for name in names:
             self.cloud.wait_gone('volume', name)

@@ -69,6 +69,9 @@ class DriverClient:
         self.host_dir = os.path.join(str(lab.exchange_dir(node)), 'driver')
         self._counter = itertools.count(1)
         self.process = None
+        # Volume id -> admin metadata the driver recorded, from the last
+        # call that took the volume.
+        self.recorded = {}
 
     def start(self):
         os.makedirs(self.host_dir, exist_ok=True)
@@ -104,7 +107,8 @@ class DriverClient:
         """Call a driver method in the guest.
 
         Each argument is a pair: ('volume', spec), ('snapshot', spec),
-        ('context', None) or ('value', plain JSON value).
+        ('context', None), ('image_service', {'path': guest path,
+        'disk_format': ...}) or ('value', plain JSON value).
         """
         number = next(self._counter)
         request = os.path.join(self.host_dir, 'req-%d.json' % number)
@@ -123,6 +127,7 @@ class DriverClient:
             response = json.load(answer)
         if not response['ok']:
             raise RemoteDriverError(self.node, response)
+        self.recorded.update(response.get('admin_metadata') or {})
         return response['result'], response['seconds']
 
 

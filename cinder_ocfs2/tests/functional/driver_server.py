@@ -28,6 +28,7 @@ is no cinder database in the guest).
 
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -58,6 +59,12 @@ class DriverServer:
 
         from cinder_ocfs2 import driver  # noqa: F401
 
+        import cinder.privsep
+
+        # The server runs as root in the guest: privileged calls (cinder's
+        # image format inspector, o2hb liveness) run in this process, as
+        # they would in the privsep daemon that cinder-volume starts.
+        cinder.privsep.sys_admin_pctxt.set_client_mode(False)
         objects.register_all()
         # No cinder database here: saving an object is a no-op, and no
         # other volume owns a file.
@@ -86,7 +93,11 @@ class DriverServer:
             group = 'ocfs2_%d' % len(self.drivers)
             config = configuration.Configuration(base_driver.volume_opts,
                                                  config_group=group)
-            instance = driver.OCFS2Driver(configuration=config)
+            # Named as cinder-volume names a backend's host, so that the
+            # two nodes' drivers are two members of one backend.
+            instance = driver.OCFS2Driver(
+                configuration=config,
+                host='%s@ocfs2' % socket.gethostname())
             self.conf.set_override('volume_backend_name', 'ocfs2',
                                    group=group)
             for name, value in (overrides or {}).items():
@@ -103,6 +114,8 @@ class DriverServer:
             self.context, id=spec['id'], size=spec['size'],
             host='lab@ocfs2#%s' % spec.get('pool', ''),
             status=spec.get('status', 'available'),
+            previous_status=spec.get('previous_status'),
+            attach_status=spec.get('attach_status', 'detached'),
             provider_location=spec.get('provider_location'))
         volume.admin_metadata = {'format': spec.get('format', 'raw')}
         return volume
@@ -129,11 +142,18 @@ class DriverServer:
                 args.append(self.snapshot(spec))
             elif kind == 'context':
                 args.append(self.context)
+            elif kind == 'image_service':
+                args.append(LocalImageService(spec))
             else:
                 args.append(spec)
         if method == 'get_volume_stats':
-            return driver.get_volume_stats(refresh=True)
-        return getattr(driver, method)(*args)
+            return driver.get_volume_stats(refresh=True), {}
+        result = getattr(driver, method)(*args)
+        # What the driver recorded in each volume's admin metadata (the
+        # file format): there is no database to read it back from.
+        recorded = {arg.id: dict(arg.admin_metadata) for arg in args
+                    if type(arg).__name__ == 'Volume'}
+        return result, recorded
 
     def serve(self):
         _write_json(os.path.join(self.exchange, 'ready.json'),
@@ -157,7 +177,9 @@ class DriverServer:
             request = json.load(request_file)
         started = time.monotonic()
         try:
-            response = {'ok': True, 'result': self.handle(request)}
+            result, recorded = self.handle(request)
+            response = {'ok': True, 'result': result,
+                        'admin_metadata': recorded}
         except Exception as err:
             response = {'ok': False, 'error': type(err).__name__,
                         'message': str(err),
@@ -165,6 +187,28 @@ class DriverServer:
         response['seconds'] = time.monotonic() - started
         _write_json(os.path.join(self.exchange, 'resp-' + name[4:]),
                     response)
+
+
+class LocalImageService:
+    """Serves one file of the guest as a glance image."""
+
+    def __init__(self, spec):
+        self.path = spec['path']
+        self.disk_format = spec.get('disk_format', 'raw')
+        # As cinder's GlanceImageService: no temporary image cache.
+        self.temp_images = None
+
+    def show(self, context, image_id):
+        return {'id': image_id, 'status': 'active',
+                'size': os.path.getsize(self.path),
+                'disk_format': self.disk_format,
+                'container_format': 'bare', 'properties': {}}
+
+    def download(self, context, image_id, data=None):
+        import shutil
+
+        with open(self.path, 'rb') as image:
+            shutil.copyfileobj(image, data)
 
 
 def main():

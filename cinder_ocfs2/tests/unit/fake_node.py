@@ -15,9 +15,11 @@
 
 """A node's mount table in a temporary directory, for unit tests.
 
-The mountinfo file names real temporary directories as ocfs2 mounts, so
-the driver runs its real file operations (and real qemu-img) on them; only
-the fact that they are OCFS2 is made up. Reflink is not available on the
+The mountinfo file names real temporary directories as ocfs2 mounts, with
+the device number of the filesystem they are on, so the driver runs its
+real file operations (and real qemu-img) on them, and finds them to be
+the filesystem the mount table lists; only the fact that they are OCFS2
+is made up. Reflink is not available on the
 test host's filesystem, so these tests exercise the full-copy path; the
 reflink path is tested on the real OCFS2 lab (tests/functional).
 """
@@ -37,6 +39,16 @@ OCFS2_OPTIONS = ('rw,relatime,_netdev,heartbeat=local,nointr,data=ordered,'
 escape = mounts.escape
 
 
+def device_number(path, minor_offset=0):
+    """The "major:minor" of the filesystem a path is on, as mountinfo has it.
+
+    :param minor_offset: added to the minor number, for the device of
+        another filesystem than the one the path is on.
+    """
+    device = os.stat(path).st_dev
+    return '%d:%d' % (os.major(device), os.minor(device) + minor_offset)
+
+
 class FakeNode(fixtures.Fixture):
     """A proc root and a mount point base with LUNs mounted on demand."""
 
@@ -52,17 +64,24 @@ class FakeNode(fixtures.Fixture):
         self.useFixture(fixtures.MonkeyPatch(
             'cinder_ocfs2.mounts.PROC_ROOT', self.proc))
 
-    def mount(self, pool, fs_type='ocfs2', read_only=False, device=None):
-        """Make a directory under the base and list it as mounted."""
+    def mount(self, pool, fs_type='ocfs2', read_only=False, device=None,
+              elsewhere=False):
+        """Make a directory under the base and list it as mounted.
+
+        :param elsewhere: list it with the device number of another
+            filesystem than the directory's: as when the LUN listed there
+            is unmounted after the mount table was read, and the directory
+            opened at the path is then the one of the filesystem below.
+        """
         path = os.path.join(self.base, pool)
         os.makedirs(path, exist_ok=True)
         self._next_id += 1
         mode = 'ro' if read_only else 'rw'
         options = OCFS2_OPTIONS if fs_type == 'ocfs2' else 'rw'
         self.lines.append(
-            '%d 21 8:%d / %s %s,relatime shared:%d - %s %s %s' % (
-                self._next_id, self._next_id, escape(path), mode,
-                self._next_id, fs_type,
+            '%d 21 %s / %s %s,relatime shared:%d - %s %s %s' % (
+                self._next_id, device_number(path, 1 if elsewhere else 0),
+                escape(path), mode, self._next_id, fs_type,
                 device or '/dev/sd%s' % chr(ord('a') + self._next_id % 26),
                 options.replace('rw', mode, 1)))
         self._write()

@@ -21,6 +21,7 @@ removes is real. The reflink path needs a real OCFS2 filesystem and is
 covered by the functional tests on the lab cluster.
 """
 
+import datetime
 import errno
 import json
 import os
@@ -34,6 +35,7 @@ import ddt
 import fixtures
 from os_brick.initiator import connector as brick_connector
 from oslo_concurrency import processutils
+from oslo_utils import timeutils
 from oslo_utils import units
 
 from cinder import context
@@ -52,6 +54,8 @@ from cinder_ocfs2 import cluster_health
 from cinder_ocfs2 import driver
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
+from cinder_ocfs2 import locks
+from cinder_ocfs2 import member_views
 from cinder_ocfs2 import o2cb
 from cinder_ocfs2 import options
 from cinder_ocfs2 import privsep
@@ -388,6 +392,7 @@ class ExtendAttachTestCase(DriverTestBase):
         brick.disconnect_volume(info['data'], device)
 
     def test_initialize_connection_refuses_qcow2(self):
+        self.override_config('ocfs2_volume_format', 'qcow2', group=GROUP)
         volume = self._created(volume_format='qcow2')
         volume.admin_metadata = {'format': 'qcow2'}
         err = self.assertRaises(exception.UnsupportedAttachFormat,
@@ -437,7 +442,7 @@ class SnapshotCloneTestCase(DriverTestBase):
         self.driver.delete_snapshot(snapshot)
 
     def test_create_snapshot_in_use_without_reflink_refused(self):
-        volume = self._created(status='in-use')
+        volume = self._created(status='in-use', attach_status='attached')
         snapshot = self._snapshot(volume)
         err = self.assertRaises(exception.OCFS2DriverError,
                                 self.driver.create_snapshot, snapshot)
@@ -493,7 +498,7 @@ class SnapshotCloneTestCase(DriverTestBase):
         self.assertFalse(os.path.exists(self._path(clone, 'lun2')))
 
     def test_create_cloned_volume_in_use_without_reflink_refused(self):
-        source = self._created(status='in-use')
+        source = self._created(status='in-use', attach_status='attached')
         clone = self._volume()
         self.assertRaises(exception.OCFS2DriverError,
                           self.driver.create_cloned_volume, clone, source)
@@ -504,11 +509,12 @@ class SnapshotCloneTestCase(DriverTestBase):
         snapshot = self._snapshot(volume)
         self.driver.create_snapshot(snapshot)
         self._write(volume, b'bad  data')
-        inode = os.stat(self._path(volume)).st_ino
         self.driver.revert_to_snapshot(self.context, volume, snapshot)
         self.assertEqual(b'good data', self._read(self._path(volume), 9))
-        self.assertEqual(inode, os.stat(self._path(volume)).st_ino)
-        self.assertEqual(units.Gi, os.stat(self._path(volume)).st_size)
+        info = os.stat(self._path(volume))
+        self.assertEqual(units.Gi, info.st_size)
+        self.assertEqual(0o660, stat.S_IMODE(info.st_mode))
+        self.assertFalse(os.path.exists(self._path(volume) + '.new'))
 
     def test_revert_to_snapshot_after_extend_keeps_size(self):
         volume = self._created(data=b'good data')
@@ -805,3 +811,363 @@ class ClusterHealthTestCase(DriverTestBase):
         self.assertEqual(1, log.warning.call_count)
         self.assertEqual(1, len([c for c in log.info.call_args_list
                                  if 'labcluster' in str(c)]))
+
+
+@ddt.ddt
+class DataSafetyTestCase(DriverTestBase):
+    """No failed or interrupted operation destroys or tears a volume."""
+
+    def setUp(self):
+        super().setUp()
+        if not HAVE_QEMU_IMG:
+            self.skipTest('qemu-img is not installed')
+        self.node.mount('lun1')
+        self.node.mount('lun2')
+        self.images = self.useFixture(fixtures.TempDir()).path
+        self.override_config('image_conversion_dir', self.images)
+        self.mock_object(objects.Snapshot, 'save')
+
+    def _snapshotted(self):
+        volume = self._created(data=b'snapshot data')
+        snapshot = self._snapshot(volume)
+        self.driver.create_snapshot(snapshot)
+        self._write(volume, b'current bytes')
+        return volume, snapshot
+
+    def _partial_copy_then(self, error):
+        """An _execute whose qemu-img writes some garbage, then fails."""
+        def execute(*cmd, **kwargs):
+            with open(cmd[-1], 'r+b') as target:
+                target.seek(MiB)
+                target.write(b'torn!' * 100)
+            raise error
+        return execute
+
+    def test_revert_copy_failure_keeps_volume(self):
+        volume, snapshot = self._snapshotted()
+        before = sha256(self._path(volume))
+        failure = processutils.ProcessExecutionError(exit_code=1,
+                                                     stderr='EIO')
+        with mock.patch.object(self.driver, '_execute',
+                               side_effect=self._partial_copy_then(failure)):
+            self.assertRaises(processutils.ProcessExecutionError,
+                              self.driver.revert_to_snapshot, self.context,
+                              volume, snapshot)
+        self.assertEqual(before, sha256(self._path(volume)))
+        self.assertFalse(os.path.exists(self._path(volume) + '.new'))
+
+    def test_revert_reflink_enospc_keeps_volume(self):
+        volume, snapshot = self._snapshotted()
+        before = sha256(self._path(volume))
+        self.mock_object(self.driver, '_can_reflink', return_value=True)
+        self.mock_object(driver.reflink, 'clone_into', side_effect=OSError(
+            errno.ENOSPC, 'No space left on device'))
+        self.assertRaises(exception.NoSpaceOnLun,
+                          self.driver.revert_to_snapshot, self.context,
+                          volume, snapshot)
+        self.assertEqual(before, sha256(self._path(volume)))
+        self.assertEqual(units.Gi, os.stat(self._path(volume)).st_size)
+
+    def test_revert_takes_a_safety_snapshot_for_raw(self):
+        self.assertTrue(self.driver.snapshot_revert_use_temp_snapshot())
+        self.override_config('ocfs2_volume_format', 'qcow2', group=GROUP)
+        self.assertFalse(self.driver.snapshot_revert_use_temp_snapshot())
+
+    def test_revert_leftover_of_killed_process_is_replaced(self):
+        volume, snapshot = self._snapshotted()
+        with open(self._path(volume) + '.new', 'wb') as leftover:
+            leftover.write(b'half a revert')
+        self.driver.revert_to_snapshot(self.context, volume, snapshot)
+        self.assertEqual(b'snapshot data',
+                         self._read(self._path(volume), 13))
+        self.assertFalse(os.path.exists(self._path(volume) + '.new'))
+        # ... and a delete removes one left by a later kill.
+        with open(self._path(volume) + '.new', 'wb'):
+            pass
+        self.driver.delete_volume(volume)
+        self.assertEqual([], [name for name in os.listdir(
+            os.path.join(self.node.base, 'lun1')) if volume.name in name])
+
+    def _image(self, *create_args, pattern=None):
+        path = os.path.join(self.images, 'image.qcow2')
+        subprocess.run(['qemu-img', 'create', '-f', 'qcow2', *create_args,
+                        path, '64M'], check=True, capture_output=True)
+        if pattern:
+            subprocess.run(['qemu-io', '-f', 'qcow2', '-c',
+                            'write -P %d 0 4k' % pattern, path],
+                           check=True, capture_output=True)
+        return path
+
+    def _reimage(self, volume, image):
+        volume.previous_status = 'available'
+        volume.status = 'downloading'
+        self.driver.copy_image_to_volume(
+            self.context, volume, FakeImageService(image, 'qcow2'),
+            str(uuid.uuid4()), disable_sparse=True)
+
+    def test_reimage_replaces_data_keeps_mode(self):
+        volume = self._created(data=b'old data')
+        self._reimage(volume, self._image(pattern=0x42))
+        path = self._path(volume)
+        self.assertEqual(b'\x42' * 4096, self._read(path, 4096, offset=0))
+        # Zeroes of the image are zeroes in the volume, not old data.
+        self.assertEqual(b'\0' * 8, self._read(path, 8))
+        info = os.stat(path)
+        self.assertEqual((units.Gi, 0o660),
+                         (info.st_size, stat.S_IMODE(info.st_mode)))
+        # Written sparse: a new file, so skipping zeroes is correct.
+        self.assertLess(info.st_blocks * 512, 1 * MiB)
+
+    def test_reimage_with_refused_image_keeps_data(self):
+        volume = self._created(data=b'old data')
+        before = sha256(self._path(volume))
+        secret = os.path.join(self.images, 'host-secret')
+        with open(secret, 'wb') as f:
+            f.write(b'host data')
+        image = self._image('-b', secret, '-F', 'raw')
+        self.assertRaises(
+            (cinder_exception.ImageUnacceptable, cinder_exception.Invalid),
+            self._reimage, volume, image)
+        self.assertEqual(before, sha256(self._path(volume)))
+        self.assertFalse(os.path.exists(self._path(volume) + '.new'))
+
+    @ddt.data(errno.ENOSPC, errno.EIO)
+    def test_reimage_write_failure_keeps_data(self, error):
+        volume = self._created(data=b'old data')
+        before = sha256(self._path(volume))
+        real_convert = driver.image_utils.convert_image
+
+        def convert_then_fail(source, dest, *args, **kwargs):
+            real_convert(source, dest, *args, **kwargs)
+            raise OSError(error, os.strerror(error))
+        self.mock_object(driver.image_utils, 'convert_image',
+                         side_effect=convert_then_fail)
+        self.assertRaises((OSError, cinder_exception.CinderException),
+                          self._reimage, volume, self._image(pattern=1))
+        self.assertEqual(before, sha256(self._path(volume)))
+
+    def test_create_from_image_failure_leaves_no_file(self):
+        volume = self._created()
+        self.assertIsNone(volume.previous_status)
+        image = self._image('-o', 'data_file=%s' % os.path.join(
+            self.images, 'outside'))
+        self.assertRaises(
+            (cinder_exception.ImageUnacceptable, cinder_exception.Invalid),
+            self.driver.copy_image_to_volume, self.context, volume,
+            FakeImageService(image, 'qcow2'), str(uuid.uuid4()))
+        self.assertFalse(os.path.exists(self._path(volume)))
+
+    def test_reimage_from_volume_backed_image_replaces_zeroes(self):
+        # cinder copies the image's snapshot into the volume in place and
+        # sparsely: the driver first swaps in a full copy of the snapshot.
+        image_volume = self._created(size=1)
+        image_snapshot = self._snapshot(image_volume)
+        self.driver.create_snapshot(image_snapshot)
+        volume = self._created(size=1, data=b'old data')
+        volume.status = 'downloading'
+        base = self.mock_object(base_driver.BaseVD,
+                                '_create_temp_volume_from_snapshot',
+                                return_value='temporary volume')
+        self.assertEqual('temporary volume',
+                         self.driver._create_temp_volume_from_snapshot(
+                             self.context, volume, image_snapshot))
+        base.assert_called_once()
+        self.assertEqual(b'\0' * 8, self._read(self._path(volume), 8))
+
+    def test_temp_volume_for_other_uses_leaves_volume_alone(self):
+        image_volume = self._created(size=1)
+        image_snapshot = self._snapshot(image_volume)
+        self.driver.create_snapshot(image_snapshot)
+        volume = self._created(size=1, data=b'old data',
+                               status='backing-up')
+        self.mock_object(base_driver.BaseVD,
+                         '_create_temp_volume_from_snapshot')
+        self.driver._create_temp_volume_from_snapshot(
+            self.context, volume, image_snapshot)
+        self.assertEqual(b'old data', self._read(self._path(volume), 8))
+
+    def test_backup_of_attached_volume_without_reflink_refused(self):
+        # A backup sets the status of an attached volume to backing-up.
+        source = self._created(status='backing-up')
+        source.attach_status = 'attached'
+        clone = self._volume()
+        self.assertRaises(exception.OCFS2DriverError,
+                          self.driver.create_cloned_volume, clone, source)
+        snapshot = self._snapshot(source)
+        self.assertRaises(exception.OCFS2DriverError,
+                          self.driver.create_snapshot, snapshot)
+
+    @ddt.data('clone', 'snapshot', 'manage')
+    def test_thick_volumes_of_the_same_size(self, how):
+        self.override_config('ocfs2_sparse_volumes', False, group=GROUP)
+        source = self._created(size=1, data=b'thick data')
+        new = self._volume(size=1)
+        if how == 'clone':
+            self.driver.create_cloned_volume(new, source)
+        elif how == 'snapshot':
+            snapshot = self._snapshot(source)
+            self.driver.create_snapshot(snapshot)
+            self.driver.create_volume_from_snapshot(new, snapshot)
+        else:
+            existing = os.path.join(self.node.base, 'lun1', 'thick-disk')
+            os.rename(self._path(source), existing)
+            self.driver.manage_existing(new, {'source-name': 'thick-disk'})
+        self.assertEqual(b'thick data', self._read(self._path(new), 10))
+        self.assertEqual(units.Gi, os.stat(self._path(new)).st_size)
+
+
+class Qcow2SafetyTestCase(DriverTestBase):
+    """qcow2 chains are never overwritten or handed out as something else."""
+
+    def setUp(self):
+        super().setUp()
+        if not HAVE_QEMU_IMG:
+            self.skipTest('qemu-img is not installed')
+        self.override_config('ocfs2_volume_format', 'qcow2', group=GROUP)
+        self.node.mount('lun1')
+        self.mock_object(objects.Snapshot, 'save')
+
+    def _snapshotted(self):
+        volume = self._created(size=1)
+        volume.admin_metadata = {'format': 'qcow2'}
+        snapshot = self._snapshot(volume)
+        self.driver.create_snapshot(snapshot)
+        snapshot.status = 'available'
+        return volume, snapshot
+
+    def test_volume_from_qcow2_snapshot_recorded_qcow2(self):
+        volume, snapshot = self._snapshotted()
+        # The operator switches new volumes back to raw.
+        self.override_config('ocfs2_volume_format', 'raw', group=GROUP)
+        new = self._volume(size=1)
+        self.driver.create_volume_from_snapshot(new, snapshot)
+        self.assertEqual('qcow2', new.admin_metadata['format'])
+        self.assertRaises(exception.UnsupportedAttachFormat,
+                          self.driver.initialize_connection, new, {})
+
+    def test_reimage_of_qcow2_volume_with_snapshots_refused(self):
+        volume, snapshot = self._snapshotted()
+        files = sorted(os.listdir(os.path.join(self.node.base, 'lun1')))
+        sums = {name: sha256(os.path.join(self.node.base, 'lun1', name))
+                for name in files if name.startswith(volume.name)}
+        volume.previous_status = 'available'
+        image_service = mock.Mock()
+        self.assertRaises(exception.VolumeChainNotReimageable,
+                          self.driver.copy_image_to_volume, self.context,
+                          volume, image_service, 'image-1')
+        image_service.download.assert_not_called()
+        self.assertEqual(files, sorted(os.listdir(
+            os.path.join(self.node.base, 'lun1'))))
+        self.assertEqual(sums, {name: sha256(os.path.join(
+            self.node.base, 'lun1', name)) for name in sums})
+        self.assertEqual('qcow2', volume.admin_metadata['format'])
+
+    def test_file_recorded_qcow2_must_be_qcow2(self):
+        volume = self._created(size=1)
+        volume.admin_metadata = {'format': 'qcow2'}
+        # The file became raw while the record still says qcow2.
+        os.unlink(self._path(volume))
+        with open(self._path(volume), 'wb') as raw:
+            raw.truncate(units.Gi)
+        self.assertRaises(exception.VolumeFormatMismatch,
+                          self.driver.extend_volume, volume, 2)
+        self.assertEqual(units.Gi, os.stat(self._path(volume)).st_size)
+
+
+class MembersTestCase(DriverTestBase):
+    """In a cinder cluster a pool is offered only if every member can."""
+
+    def setUp(self):
+        super().setUp()
+        self.driver.host = 'node2@ocfs2'
+        self.luns = [self.node.mount(pool) for pool in ('lun1', 'lun2')]
+
+    def _pools(self):
+        return {pool['pool_name']: pool
+                for pool in self.driver.get_volume_stats(True)['pools']}
+
+    def _other_member(self, seconds_ago=0, used=('lun1', 'lun2'),
+                      **unusable):
+        member_views.publish(self.luns, 'ocfs2', member_views.MemberView(
+            host='node1@ocfs2', unusable=unusable, used=tuple(used),
+            written_at=timeutils.utcnow(with_timezone=True) -
+            datetime.timedelta(seconds=seconds_ago)))
+
+    def test_pool_read_only_on_another_member_is_down_everywhere(self):
+        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
+        self._other_member(lun1='/x/lun1 is mounted read-only')
+        pools = self._pools()
+        self.assertEqual(('down', 'up'), (pools['lun1']['pool_state'],
+                                          pools['lun2']['pool_state']))
+        self.assertIn('member node1@ocfs2 of this backend cannot use it: '
+                      '/x/lun1 is mounted read-only',
+                      pools['lun1']['pool_down_reason'])
+        self.assertEqual(0, pools['lun1']['free_capacity_gb'])
+        # Once it can use the pool again, so can the scheduler.
+        self._other_member()
+        self.assertEqual('up', self._pools()['lun1']['pool_state'])
+
+    def test_stale_view_of_a_stopped_member_is_ignored(self):
+        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
+        self._other_member(seconds_ago=600, lun1='read-only')
+        self.assertEqual('up', self._pools()['lun1']['pool_state'])
+
+    def test_own_problems_are_shared(self):
+        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
+        self.node.mount('lun3', read_only=True)
+        # Another member uses lun4, which this node does not mount at all.
+        self._other_member(used=('lun1', 'lun2', 'lun4'))
+        self._pools()
+        views = {view.host: view for view in
+                 member_views.read_views(self.luns[:1], 'ocfs2')}
+        mine = views['node2@ocfs2']
+        self.assertEqual(['lun3', 'lun4'], sorted(mine.unusable))
+        self.assertIn('read-only', mine.unusable['lun3'])
+        self.assertIn('is not mounted on node2@ocfs2', mine.unusable['lun4'])
+        self.assertEqual(('lun1', 'lun2'), mine.used)
+
+    def test_no_views_outside_a_cinder_service(self):
+        self.driver.host = None
+        self._pools()
+        self.assertEqual([], member_views.read_views(self.luns, 'ocfs2'))
+
+
+class CreateConvergesTestCase(DriverTestBase):
+    """A create that fails or is retried leaves nothing a delete misses."""
+
+    def setUp(self):
+        super().setUp()
+        self.node.mount('lun1')
+        self.node.mount('lun2')
+
+    def test_failed_record_leaves_no_file_and_no_location(self):
+        volume = self._volume(provider_location=False)
+        self.save.side_effect = cinder_exception.VolumeNotFound(
+            volume_id=volume.id)
+        self.assertRaises(cinder_exception.VolumeNotFound,
+                          self.driver.create_volume, volume)
+        self.assertIsNone(volume.provider_location)
+        self.assertFalse(os.path.exists(self._path(volume, 'lun1')))
+
+    def test_retried_create_replaces_its_own_leftover(self):
+        volume = self._volume(provider_location=False)
+        with open(self._path(volume, 'lun1'), 'wb') as leftover:
+            leftover.write(b'first attempt')
+        self.driver.create_volume(volume)
+        path = self._path(volume, 'lun1')
+        self.assertEqual(b'\0' * 13, self._read(path, 13, offset=0))
+
+    def test_delete_without_location_removes_files_on_any_lun(self):
+        volume = self._volume(provider_location=False)
+        for pool in ('lun1', 'lun2'):
+            with open(self._path(volume, pool), 'wb'):
+                pass
+        self.driver.delete_volume(volume)
+        for pool in ('lun1', 'lun2'):
+            self.assertFalse(os.path.exists(self._path(volume, pool)))
+
+    def test_delete_removes_the_lock_file(self):
+        volume = self._created()
+        self.driver.delete_volume(volume)
+        self.assertEqual([], os.listdir(os.path.join(
+            self.node.base, 'lun1', locks.LOCK_DIR_NAME)))

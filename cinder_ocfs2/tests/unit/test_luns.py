@@ -22,6 +22,7 @@ from cinder_ocfs2 import exception
 from cinder_ocfs2 import luns
 from cinder_ocfs2 import mounts
 from cinder_ocfs2.tests.unit import fake_node
+from cinder_ocfs2.tests.unit import test_mounts
 
 BASE = '/var/lib/cinder/ocfs2'
 
@@ -61,6 +62,33 @@ class SelectLunsTestCase(testtools.TestCase):
             BASE)
         self.assertEqual({}, selection.usable)
         self.assertIn('read-only', selection.skipped['lun1'])
+
+    @ddt.data(('rw,localflocks', 'rw'), ('rw', 'rw,localflocks,'))
+    @ddt.unpack
+    def test_select_luns_skips_localflocks(self, mode, super_mode):
+        # flock() is node-local there: the driver's locks would not hold.
+        selection = luns.select_luns(_mounts(
+            _line(1, BASE + '/lun1', mode=mode, super_mode=super_mode),
+            _line(2, BASE + '/lun2')), BASE)
+        self.assertEqual(['lun2'], list(selection.usable))
+        self.assertEqual(
+            {'lun1': BASE + '/lun1 is mounted with localflocks: flock() is '
+             'node-local there, so cinder-ocfs2\'s cluster-wide locks would '
+             'not hold across nodes; unmount it and mount it again without '
+             'localflocks'}, selection.skipped)
+
+    def test_select_luns_skips_localflocks_as_ocfs2_shows_it(self):
+        selection = luns.select_luns(
+            _mounts(test_mounts.LOCALFLOCKS_LINE), BASE)
+        self.assertEqual({}, selection.usable)
+        self.assertIn('mounted with localflocks', selection.skipped['lun3'])
+
+    def test_get_localflocks_pool_says_why(self):
+        selection = luns.select_luns(
+            _mounts(test_mounts.LOCALFLOCKS_LINE), BASE)
+        err = self.assertRaises(exception.LunUnavailable, luns.usable_lun,
+                                selection, BASE, 'lun3')
+        self.assertIn('without localflocks', str(err))
 
     def test_select_luns_skips_other_filesystems(self):
         selection = luns.select_luns(_mounts(

@@ -29,9 +29,11 @@ import ddt
 from oslo_concurrency import processutils
 from oslo_utils import units
 
+from cinder import exception as cinder_exception
 from cinder import objects
 from cinder.tests.unit import test
 
+from cinder_ocfs2 import driver_migration
 from cinder_ocfs2 import exception
 from cinder_ocfs2 import identity
 from cinder_ocfs2 import migration
@@ -237,6 +239,138 @@ class MigrateVolumeTestCase(MigrationTestBase):
                           self.driver.migrate_volume, self.context, volume,
                           self._host('lun2'))
         self.assertEqual([], self._listing('lun2'))
+
+
+class MigrationCrashTestCase(MigrationTestBase):
+    """The record moves before the source goes; leftovers are removed.
+
+    A crash is simulated by the files it leaves: the copy on the
+    destination LUN and the source files, with the record on either.
+    """
+
+    def _copy(self, volume, pool, companions=()):
+        """A leftover copy of the volume's files on another LUN."""
+        shutil.copy(self._path(volume), self._path(volume, pool))
+        for suffix in companions:
+            open(self._path(volume, pool) + suffix, 'w').close()
+
+    def test_record_saved_before_source_removed(self):
+        volume = self._created(data=b'moving data')
+        source, target = self._path(volume), self._path(volume, 'lun2')
+        seen = []
+        self.save.side_effect = lambda: seen.append(
+            (volume.host, volume.provider_location,
+             os.path.exists(source), os.path.exists(target)))
+        moved, update = self.driver.migrate_volume(
+            self.context, volume, self._host('lun2'))
+        self.assertEqual((True, {'provider_location': 'lun2'}),
+                         (moved, update))
+        # Saved once, pointing at the copy, while the source still existed.
+        self.assertEqual([('node2@ocfs2-b#lun2', 'lun2', True, True)], seen)
+        self.assertFalse(os.path.exists(source))
+
+    def test_failed_save_leaves_source_and_no_copy(self):
+        volume = self._created(data=b'stays')
+        digest = test_driver.sha256(self._path(volume))
+        host = volume.host
+        self.save.side_effect = cinder_exception.CinderException('db gone')
+        self.assertRaises(cinder_exception.CinderException,
+                          self.driver.migrate_volume, self.context, volume,
+                          self._host('lun2'))
+        self.assertEqual([], self._listing('lun2'))
+        self.assertEqual(digest, test_driver.sha256(self._path(volume)))
+        # cinder's save of the error status writes the source back.
+        self.assertEqual((host, 'lun1'),
+                         (volume.host, volume.provider_location))
+
+    def test_failed_source_removal_does_not_fail_migration(self):
+        volume = self._created(data=b'moving data')
+        remove_files = self.driver._remove_files
+
+        def remove_files_but_source(lun, volume):
+            if lun.pool == 'lun1':
+                raise PermissionError(13, 'Permission denied')
+            return remove_files(lun, volume)
+
+        with mock.patch.object(self.driver, '_remove_files',
+                               side_effect=remove_files_but_source):
+            self.assertEqual(
+                (True, {'provider_location': 'lun2'}),
+                self.driver.migrate_volume(self.context, volume,
+                                           self._host('lun2')))
+        self.assertEqual([volume.name], self._listing('lun1'))
+        self.assertEqual([volume.name], self._listing('lun2'))
+
+    def test_migration_removes_leftover_of_earlier_one(self):
+        volume = self._created(data=b'moving data')
+        self._copy(volume, 'lun3', companions=('.info',))
+        self.assertTrue(self.driver.migrate_volume(
+            self.context, volume, self._host('lun2'))[0])
+        self.assertEqual([], self._listing('lun1'))
+        self.assertEqual([volume.name], self._listing('lun2'))
+        self.assertEqual([], self._listing('lun3'))
+
+    @mock.patch.object(driver_migration, 'LOG')
+    def test_delete_after_crash_removes_both_copies(self, log):
+        # Crash after the record was saved: it names lun2, the source
+        # files are still on lun1.
+        volume = self._created(data=b'moving data')
+        other = self._created(pool='lun1')
+        open(self._path(volume) + '.info', 'w').close()
+        self._copy(volume, 'lun2')
+        self._copy(other, 'lun2')
+        volume.provider_location = 'lun2'
+        self.driver.delete_volume(volume)
+        self.assertEqual([other.name], self._listing('lun1'))
+        self.assertEqual([other.name], self._listing('lun2'))
+        warning = log.warning.call_args
+        self.assertIn('interrupted migration', warning[0][0])
+        self.assertEqual('lun1', warning[0][1]['lun'].pool)
+        self.assertIn(volume.name + '.info', warning[0][1]['files'])
+
+    def test_delete_after_crash_before_save_removes_both_copies(self):
+        volume = self._created(data=b'moving data')
+        self._copy(volume, 'lun2')
+        self.driver.delete_volume(volume)
+        self.assertEqual([], self._listing('lun1'))
+        self.assertEqual([], self._listing('lun2'))
+
+    def test_delete_removes_file_found_only_on_another_lun(self):
+        # What the old order could leave: the source removed, the record
+        # not moved.
+        volume = self._created(data=b'moving data')
+        self._copy(volume, 'lun2')
+        os.unlink(self._path(volume))
+        self.driver.delete_volume(volume)
+        self.assertEqual([], self._listing('lun2'))
+
+    def test_delete_removes_copy_on_another_backends_lun(self):
+        # The lab's ocfs2-b: lun3 below the same base, not in this
+        # backend's ocfs2_shares; a retype moves volumes there.
+        self.override_config('ocfs2_shares', ['lun1', 'lun2'], group=GROUP)
+        self.driver.do_setup(self.context)
+        volume = self._created(data=b'moving data')
+        self._copy(volume, 'lun3')
+        self.driver.delete_volume(volume)
+        self.assertEqual([], self._listing('lun3'))
+
+    def test_delete_skips_lun_it_cannot_read(self):
+        volume = self._created(data=b'moving data')
+        self._copy(volume, 'lun2')
+        self._copy(volume, 'lun3')
+        files_of = self.driver._files_of
+
+        def unreadable_lun2(lun, volume):
+            if lun.pool == 'lun2':
+                raise OSError(5, 'Input/output error')
+            return files_of(lun, volume)
+
+        with mock.patch.object(self.driver, '_files_of',
+                               side_effect=unreadable_lun2):
+            self.driver.delete_volume(volume)
+        self.assertEqual([], self._listing('lun1'))
+        self.assertEqual([volume.name], self._listing('lun2'))
+        self.assertEqual([], self._listing('lun3'))
 
 
 class MigrateQcow2TestCase(MigrationTestBase):

@@ -13,6 +13,8 @@
 # under the License.
 
 
+import os
+
 import ddt
 import testtools
 
@@ -30,6 +32,15 @@ user_xattr,acl
 /dev/sdd ro,_netdev,heartbeat=global
 38 22 0:45 /sub /mnt/x\\134y ro,relatime shared:9 - tmpfs tmp\\011fs rw
 """
+
+# An OCFS2 LUN mounted with "-o localflocks": OCFS2 writes the option as
+# ",localflocks," (fs/ocfs2/super.c, ocfs2_show_options), so an empty
+# option follows it.
+LOCALFLOCKS_LINE = (
+    '39 22 8:64 / /var/lib/cinder/ocfs2/lun3 rw,relatime shared:11 - ocfs2 '
+    '/dev/sde rw,_netdev,heartbeat=local,nointr,data=ordered,'
+    'errors=remount-ro,atime_quantum=60,localflocks,,cluster_stack=o2cb,'
+    'coherency=full,user_xattr,acl')
 
 
 @ddt.ddt
@@ -67,6 +78,19 @@ class ParseMountinfoTestCase(testtools.TestCase):
         self.assertEqual(expected,
                          mounts.parse_mountinfo(SAMPLE)[index].read_only)
 
+    def test_local_flocks_from_superblock_options(self):
+        lun = mounts.parse_mountinfo_line(LOCALFLOCKS_LINE)
+        self.assertEqual((True, False, 'o2cb'),
+                         (lun.local_flocks, lun.read_only,
+                          lun.super_option('cluster_stack')))
+        self.assertEqual([False] * 4, [mount.local_flocks for mount
+                                       in mounts.parse_mountinfo(SAMPLE)])
+
+    def test_local_flocks_from_mount_options(self):
+        lun = mounts.parse_mountinfo_line(LOCALFLOCKS_LINE.replace(
+            'localflocks,,', '').replace('rw,relatime', 'rw,localflocks'))
+        self.assertTrue(lun.local_flocks)
+
     @ddt.data('', '\n\n')
     def test_parse_mountinfo_empty(self, text):
         self.assertEqual([], mounts.parse_mountinfo(text))
@@ -102,6 +126,33 @@ class ParseMountinfoTestCase(testtools.TestCase):
         node.mount('lun1')
         found = [m.mount_point for m in mounts.current_mounts()]
         self.assertIn(node.base + '/lun1', found)
+
+    def test_device_of(self):
+        lun = mounts.parse_mountinfo(SAMPLE)[1]
+        self.assertEqual(os.makedev(8, 32), mounts.device_of(lun))
+        # Minor numbers above 255 are split in st_dev; makedev knows how.
+        big = mounts.parse_mountinfo_line(LOCALFLOCKS_LINE.replace(
+            ' 8:64 ', ' 259:1048575 '))
+        self.assertEqual((259, 1048575), (os.major(mounts.device_of(big)),
+                                          os.minor(mounts.device_of(big))))
+
+    def test_mounted_device_is_the_newest_mount_at_the_directory(self):
+        node = self.useFixture(fake_node.FakeNode())
+        path = node.mount('lun1')
+        self.assertEqual(os.stat(path).st_dev, mounts.mounted_device(path))
+        node.mount('lun1', elsewhere=True)
+        self.assertNotEqual(os.stat(path).st_dev,
+                            mounts.mounted_device(path + '/'))
+
+    def test_mounted_device_of_a_directory_not_mounted(self):
+        node = self.useFixture(fake_node.FakeNode())
+        path = node.mount('lun1')
+        node.mount('lun10')
+        # Not a directory inside a mount, nor one that was unmounted.
+        self.assertIsNone(mounts.mounted_device(os.path.join(path, 'sub')))
+        self.assertIsNone(mounts.mounted_device(node.base))
+        node.umount('lun1')
+        self.assertIsNone(mounts.mounted_device(path))
 
     def test_current_mounts_of_this_host(self):
         # The real /proc/self/mountinfo of the test host parses, and "/"

@@ -78,6 +78,22 @@ class StatusTestCase(test.TestCase):
         # main() runs the scan in-process when root; keep privsep untouched.
         self.useFixture(fixtures.MockPatchObject(status, '_start_privsep'))
 
+    def mount_with_localflocks(self, pool):
+        """Show a LUN of the tree as mounted with "-o localflocks".
+
+        OCFS2 writes the option as ",localflocks," before cluster_stack
+        (fs/ocfs2/super.c, ocfs2_show_options).
+        """
+        mountinfo = os.path.join(self.root, 'proc', 'self', 'mountinfo')
+        with open(mountinfo, encoding='utf-8') as source:
+            lines = source.read().splitlines(keepends=True)
+        with open(mountinfo, 'w', encoding='utf-8') as target:
+            for line in lines:
+                if ' %s ' % os.path.join(self.base, pool) in line:
+                    line = line.replace(',cluster_stack=',
+                                        ',localflocks,,cluster_stack=')
+                target.write(line)
+
     def run_main(self, *arguments):
         stdout = io.StringIO()
         with mock.patch('sys.stdout', stdout):
@@ -136,7 +152,8 @@ class StatusJsonTestCase(StatusTestCase):
             {'pool': 'lun1', 'usable': True,
              'skip_reason': None,
              'mount_point': os.path.join(self.base, 'lun1'),
-             'device': '/dev/vda', 'read_only': False, 'heartbeat': 'local',
+             'device': '/dev/vda', 'fs_type': 'ocfs2', 'read_only': False,
+             'local_flocks': False, 'heartbeat': 'local',
              'heartbeat_live': True, 'uuid': test_o2cb.LUN1,
              'label': 'lun1', 'fs_cluster': 'labcluster',
              'mounting_nodes': lun1['mounting_nodes'],
@@ -207,6 +224,36 @@ class StatusJsonTestCase(StatusTestCase):
                          (lun3['usable'], lun3['read_only'],
                           lun3['heartbeat_live'],
                           sorted(lun3['mounting_nodes'])))
+
+    def test_status_localflocks(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.mount_with_localflocks('lun2')
+        code, document = self.run_json()
+        lun2 = os.path.join(self.base, 'lun2')
+        self.assertEqual(
+            (1, ['localflocks'], [True, False, True], [False, True, False]),
+            (code, [warning['code'] for warning in document['warnings']],
+             [lun['usable'] for lun in document['luns']],
+             [lun['local_flocks'] for lun in document['luns']]))
+        warning = document['warnings'][0]
+        self.assertEqual(
+            'Pool lun2 is not used: %s is mounted with localflocks: flock() '
+            'is node-local there, so cinder-ocfs2\'s cluster-wide locks '
+            'would not hold across nodes; unmount it and mount it again '
+            'without localflocks.' % lun2, warning['message'])
+        self.assertIn('Unmount %s, remove localflocks from its mount '
+                      'options' % lun2, warning['fix'])
+
+    def test_status_read_only_before_localflocks(self):
+        # One cause, one warning: the driver skips it as read-only first.
+        self.make_tree(CAPTURED + 'remount-ro-node1')
+        self.mount_with_localflocks('lun3')
+        code, document = self.run_json()
+        self.assertEqual(
+            (1, ['lun-skipped'], True),
+            (code, [warning['code'] for warning in document['warnings']],
+             document['luns'][2]['local_flocks']))
+        self.assertIn('fsck.ocfs2', document['warnings'][0]['fix'])
 
     def test_status_heartbeat_missing(self):
         self.make_tree(CAPTURED + 'local-heartbeat-node1')
@@ -306,6 +353,19 @@ class StatusTextTestCase(StatusTestCase):
                       '198.51.100.12:7777) of cluster\n', output)
         self.assertIn('      Fix: Check that node2 is powered on and '
                       'running,', output)
+        self.assertTrue(output.endswith('Status: needs attention '
+                                        '(1 warning)\n'))
+
+    def test_status_text_localflocks(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.mount_with_localflocks('lun1')
+        code, output = self.run_main()
+        self.assertEqual(1, code)
+        self.assertIn('  lun1: skipped\n', output)
+        self.assertIn('  [localflocks] Pool lun1 is not used:\n', output)
+        self.assertIn('Fix: Unmount %s, remove localflocks from its mount '
+                      'options' % os.path.join(self.base, 'lun1'),
+                      ' '.join(output.split()))
         self.assertTrue(output.endswith('Status: needs attention '
                                         '(1 warning)\n'))
 

@@ -20,11 +20,11 @@ import stat
 from unittest import mock
 
 import ddt
-import fixtures
 from oslo_concurrency import processutils
 import testtools
 
 from cinder_ocfs2 import exception
+from cinder_ocfs2.tests.unit import fake_node
 from cinder_ocfs2 import volume_files
 
 MiB = 1024 * 1024
@@ -39,7 +39,10 @@ class VolumeFilesTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.dir = self.useFixture(fixtures.TempDir()).path
+        # New files go to the root of a mounted LUN, checked against the
+        # mount table: the test's LUN is a directory listed there.
+        self.node = self.useFixture(fake_node.FakeNode())
+        self.dir = self.node.mount('lun1')
         self.path = os.path.join(self.dir, 'volume-1')
 
     @ddt.data(('0660', 0o660), ('600', 0o600), ('0640', 0o640))
@@ -137,19 +140,39 @@ class VolumeFilesTestCase(testtools.TestCase):
         self.assertFalse(os.path.exists(target))
 
     @testtools.skipIf(_qemu_img_missing(), 'qemu-img is not installed')
-    def test_overwrite_raw_keeps_inode(self):
+    def test_replace_raw_swaps_in_a_complete_copy(self):
         snapshot = os.path.join(self.dir, 'snapshot-1')
         with open(snapshot, 'wb') as f:
             f.write(b'A' * MiB)
         with open(self.path, 'wb') as f:
             f.write(b'B' * 2 * MiB)
-        inode = os.stat(self.path).st_ino
-        method = volume_files.overwrite_raw(processutils.execute, snapshot,
-                                            self.path, use_reflink=True)
+        os.chmod(self.path, 0o640)
+        method = volume_files.replace_raw(processutils.execute, snapshot,
+                                          self.path, 3 * MiB,
+                                          use_reflink=True)
         self.assertEqual('full copy', method)
-        self.assertEqual(inode, os.stat(self.path).st_ino)
+        info = os.stat(self.path)
+        self.assertEqual((3 * MiB, 0o640),
+                         (info.st_size, stat.S_IMODE(info.st_mode)))
         with open(self.path, 'rb') as f:
-            self.assertEqual(b'A' * MiB, f.read(MiB))
+            self.assertEqual(b'A' * MiB + b'\0' * MiB, f.read(2 * MiB))
+        self.assertFalse(os.path.exists(self.path + '.new'))
+
+    def test_replacement_failure_keeps_previous_bytes(self):
+        with open(self.path, 'wb') as f:
+            f.write(b'B' * MiB)
+        with open(self.path + '.new', 'wb') as f:
+            f.write(b'left by a killed process')
+
+        def fail():
+            with volume_files.replacement(self.path) as new_path:
+                with open(new_path, 'wb') as f:
+                    f.write(b'half')
+                raise OSError(errno.EIO, 'I/O error')
+        self.assertRaises(OSError, fail)
+        with open(self.path, 'rb') as f:
+            self.assertEqual(b'B' * MiB, f.read())
+        self.assertFalse(os.path.exists(self.path + '.new'))
 
     def test_grow_raw(self):
         volume_files.create_raw(self.path, MiB, 0o660)
@@ -169,6 +192,81 @@ class VolumeFilesTestCase(testtools.TestCase):
                                 volume_files.grow_raw, self.path, MiB)
         self.assertIn('refusing to shrink', str(err))
         self.assertEqual(2 * MiB, os.stat(self.path).st_size)
+
+    def _open_fds(self):
+        return len(os.listdir('/proc/self/fd'))
+
+    def test_open_mount_root_is_the_mounted_directory(self):
+        fd = volume_files.open_mount_root(self.dir + '/')
+        self.addCleanup(os.close, fd)
+        mounted, opened = os.stat(self.dir), os.fstat(fd)
+        self.assertEqual((mounted.st_dev, mounted.st_ino),
+                         (opened.st_dev, opened.st_ino))
+
+    @ddt.data((False, 'nothing is mounted there now'),
+              (True, 'another filesystem is there now'))
+    @ddt.unpack
+    def test_open_mount_root_of_an_unmounted_lun(self, elsewhere, reason):
+        self.node.umount('lun1')
+        if elsewhere:
+            self.node.mount('lun1', elsewhere=True)
+        fds = self._open_fds()
+        err = self.assertRaises(exception.LunUnavailable,
+                                volume_files.open_mount_root, self.dir)
+        self.assertIn('OCFS2 pool lun1 (%s) cannot be used: it was '
+                      'unmounted while the operation ran (%s)'
+                      % (self.dir, reason), str(err))
+        # The directory opened for the check is closed again.
+        self.assertEqual(fds, self._open_fds())
+
+    def test_open_mount_root_of_a_directory_inside_the_lun(self):
+        # Only the LUN's root directory is a mount point.
+        inside = os.path.join(self.dir, 'sub')
+        os.mkdir(inside)
+        self.assertRaises(exception.LunUnavailable,
+                          volume_files.open_mount_root, inside)
+
+    def test_open_mount_root_follows_the_newest_mount(self):
+        # A LUN mounted over another at one directory hides it.
+        self.node.mount('lun1', elsewhere=True)
+        self.assertRaises(exception.LunUnavailable,
+                          volume_files.open_mount_root, self.dir)
+        self.node.umount('lun1')
+        self.node.mount('lun1', elsewhere=True)
+        self.node.mount('lun1')
+        os.close(volume_files.open_mount_root(self.dir))
+
+    @ddt.data(False, True)
+    def test_create_on_an_unmounted_lun_creates_nothing(self, elsewhere):
+        # The LUN was unmounted after the driver picked it: no file may
+        # go to the node's own mount point directory.
+        self.node.umount('lun1')
+        if elsewhere:
+            self.node.mount('lun1', elsewhere=True)
+        self.assertRaises(exception.LunUnavailable, volume_files.create_raw,
+                          self.path, MiB, 0o660)
+        self.assertRaises(exception.LunUnavailable, volume_files.copy_raw,
+                          processutils.execute, self.path,
+                          os.path.join(self.dir, 'volume-2'), 0o660,
+                          use_reflink=False)
+        self.assertEqual([], os.listdir(self.dir))
+
+    def test_new_file_removes_its_own_file_not_the_one_at_the_path(self):
+        # While the block runs another directory comes to the path (as
+        # when another filesystem is mounted there): a failed block
+        # removes the file it created, not the one now at the path.
+        moved = self.dir + '.moved'
+
+        def fail_after_the_path_changed():
+            with volume_files.new_file(self.path, 0o660):
+                os.rename(self.dir, moved)
+                os.mkdir(self.dir)
+                open(self.path, 'w').close()
+                raise ValueError('boom')
+
+        self.assertRaises(ValueError, fail_after_the_path_changed)
+        self.assertEqual([], os.listdir(moved))
+        self.assertTrue(os.path.exists(self.path))
 
     def test_remove_missing_file_counts_as_removed(self):
         self.assertFalse(volume_files.remove(self.path))
