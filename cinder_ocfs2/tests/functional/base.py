@@ -220,6 +220,16 @@ class LabTestCase(testtools.TestCase):
     def sha256(self, node, path):
         return self.sh(node, 'sha256sum %s' % path).split()[0]
 
+    def head_sha(self, node, path, mib=32):
+        """sha256 of the first mib MiB of a file, read on node."""
+        return self.sh(node, 'head -c %dM %s | sha256sum' % (mib, path)
+                       ).split()[0]
+
+    def write_random(self, node, path, mib=32):
+        """Write mib MiB of random data at the start of a file, on node."""
+        self.sh(node, 'dd if=/dev/urandom of=%s bs=1M count=%d oflag=direct '
+                'conv=notrunc status=none' % (path, mib))
+
     def create(self, client=None, pool='lun1', size=1, config=None,
                **extra):
         volume = volume_spec(pool, size, **extra)

@@ -36,14 +36,6 @@ HEAD_MIB = 64
 
 class DataSafetyOnLabTestCase(base.LabTestCase):
 
-    def _head_sha(self, node, path, mib=HEAD_MIB):
-        return self.sh(node, 'head -c %dM %s | sha256sum' % (mib, path)
-                       ).split()[0]
-
-    def _write_random(self, node, path, mib=32):
-        self.sh(node, 'dd if=/dev/urandom of=%s bs=1M count=%d oflag=direct '
-                'conv=notrunc status=none' % (path, mib))
-
     def _image(self, node, name, data_mib=0, image_format='qcow2',
                extra=()):
         """An image file in the node's /lab folder, with its checksum.
@@ -101,16 +93,16 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
     def test_reimage_on_node2_replaces_or_keeps_bytes_read_on_node1(self):
         volume, _ = self.create(pool='lun1', size=1)
         path = self.path(volume)
-        self._write_random('node1', path)
+        self.write_random('node1', path)
 
         # A good image: the volume holds it, zeroes included.
         good, expected = self._image('node2', 'good.qcow2', data_mib=16)
         _, seconds = self._reimage(self.node2, volume, good)
-        self.assertEqual(expected, self._head_sha('node1', path))
+        self.assertEqual(expected, self.head_sha('node1', path, HEAD_MIB))
         self.assertEqual('raw', self.node2.recorded[volume['id']]['format'])
         self.assertEqual('660 %d' % GiB, self.sh(
             'node1', 'stat -c "%%a %%s" %s' % path).strip())
-        before = self._head_sha('node1', path)
+        before = self.head_sha('node1', path, HEAD_MIB)
 
         # An image cinder refuses (its backing file is a host file).
         refused, _ = self._image('node2', 'refused.qcow2', data_mib=1,
@@ -120,7 +112,7 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
                                 self.node2, volume, refused)
         self.assertIn(err.error, ('ImageUnacceptable', 'ImageCopyFailure',
                                   'Invalid'), err.message)
-        self.assertEqual(before, self._head_sha('node1', path))
+        self.assertEqual(before, self.head_sha('node1', path, HEAD_MIB))
         self._no_replacement_left('node1', path)
 
         # The LUN fills up during the conversion.
@@ -129,7 +121,7 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
         err = self.assertRaises(base.RemoteDriverError, self._reimage,
                                 self.node2, volume, big)
         self.assertEqual('NoSpaceOnLun', err.error, err.message)
-        self.assertEqual(before, self._head_sha('node1', path))
+        self.assertEqual(before, self.head_sha('node1', path, HEAD_MIB))
         self._no_replacement_left('node1', path)
         base.record('reimage on node2, read on node1',
                     'good %.1f s; refused image and full LUN: bytes kept'
@@ -138,8 +130,8 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
     def test_reimage_with_qemu_img_killed_keeps_bytes(self):
         volume, _ = self.create(pool='lun2', size=1)
         path = self.path(volume)
-        self._write_random('node2', path)
-        before = self._head_sha('node1', path)
+        self.write_random('node2', path)
+        before = self.head_sha('node1', path, HEAD_MIB)
         image, _ = self._image('node1', 'slow.qcow2', data_mib=48)
         # "[g]": the pattern must not match this shell's own command line.
         killer = self.lab.spawn(
@@ -151,7 +143,7 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
                                 self.node1, volume, image)
         self.assertIn(err.error, ('ImageCopyFailure',
                                   'ProcessExecutionError'), err.message)
-        self.assertEqual(before, self._head_sha('node2', path))
+        self.assertEqual(before, self.head_sha('node2', path, HEAD_MIB))
         self._no_replacement_left('node2', path)
         base.record('reimage, qemu-img killed mid-copy',
                     'error %s; bytes kept, no partial file' % err.error)
@@ -159,12 +151,12 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
     def test_revert_on_full_lun_is_all_or_nothing(self):
         volume, _ = self.create(pool='lun3', size=1)
         path = self.path(volume)
-        self._write_random('node1', path)
+        self.write_random('node1', path)
         snapshot = base.snapshot_spec(volume)
         self.node2.call('create_snapshot', ('snapshot', snapshot))
-        snapshot_sha = self._head_sha('node1', path)
-        self._write_random('node1', path)
-        current_sha = self._head_sha('node1', path)
+        snapshot_sha = self.head_sha('node1', path, HEAD_MIB)
+        self.write_random('node1', path)
+        current_sha = self.head_sha('node1', path, HEAD_MIB)
         self._fill('node2', 'lun3')
         try:
             _, seconds = self.node2.call(
@@ -174,7 +166,7 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
         except base.RemoteDriverError as err:
             self.assertEqual('NoSpaceOnLun', err.error, err.message)
             outcome, expected = 'refused: no space', current_sha
-        self.assertEqual(expected, self._head_sha('node1', path))
+        self.assertEqual(expected, self.head_sha('node1', path, HEAD_MIB))
         self.assertEqual(str(GiB), self.sh(
             'node1', 'stat -c %%s %s' % path).strip())
         self._no_replacement_left('node1', path)
@@ -184,17 +176,17 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
     def test_revert_swaps_in_new_file_keeping_mode(self):
         volume, _ = self.create(pool='lun1', size=1)
         path = self.path(volume)
-        self._write_random('node1', path)
+        self.write_random('node1', path)
         snapshot = base.snapshot_spec(volume)
         self.node1.call('create_snapshot', ('snapshot', snapshot))
         self.addCleanup(self.node1.call, 'delete_snapshot',
                         ('snapshot', snapshot))
-        snapshot_sha = self._head_sha('node2', path)
+        snapshot_sha = self.head_sha('node2', path, HEAD_MIB)
         inode = self.sh('node2', 'stat -c %%i %s' % path).strip()
-        self._write_random('node2', path)
+        self.write_random('node2', path)
         self.node2.call('revert_to_snapshot', ('context', None),
                         ('volume', volume), ('snapshot', snapshot))
-        self.assertEqual(snapshot_sha, self._head_sha('node1', path))
+        self.assertEqual(snapshot_sha, self.head_sha('node1', path, HEAD_MIB))
         mode, new_inode = self.sh(
             'node1', 'stat -c "%%a %%i" %s' % path).split()
         self.assertEqual('660', mode)
@@ -204,8 +196,8 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
         thick = {'ocfs2_sparse_volumes': False}
         volume, _ = self.create(pool='lun2', size=1, config=thick)
         path = self.path(volume)
-        self._write_random('node1', path, mib=8)
-        wanted = self._head_sha('node1', path)
+        self.write_random('node1', path, mib=8)
+        wanted = self.head_sha('node1', path, HEAD_MIB)
         snapshot = base.snapshot_spec(volume)
         self.node2.call('create_snapshot', ('snapshot', snapshot),
                         config=thick)
@@ -220,7 +212,8 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
                                         config=thick)
             new.update(update)
             self.addCleanup(self._delete_quietly, new)
-            self.assertEqual(wanted, self._head_sha('node1', self.path(new)))
+            copied = self.head_sha('node1', self.path(new), HEAD_MIB)
+            self.assertEqual(wanted, copied)
             self.assertEqual(str(GiB), self.sh(
                 'node1', 'stat -c %%s %s' % self.path(new)).strip())
             made.append(method)

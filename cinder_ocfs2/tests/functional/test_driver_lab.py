@@ -98,29 +98,21 @@ class VolumeFilesOnLabTestCase(base.LabTestCase):
 
 class OperationsOnLabTestCase(base.LabTestCase):
 
-    def _head_sha(self, node, path, mib=32):
-        return self.sh(node, 'head -c %dM %s | sha256sum' % (mib, path)
-                       ).split()[0]
-
-    def _write_random(self, node, path, mib=32):
-        self.sh(node, 'dd if=/dev/urandom of=%s bs=1M count=%d oflag=direct '
-                'conv=notrunc status=none' % (path, mib))
-
     def test_snapshot_clone_extend_revert_delete_across_nodes(self):
         volume, _ = self.create(pool='lun1', size=1)
         path = self.path(volume)
-        self._write_random('node1', path)
-        version_a = self._head_sha('node1', path)
+        self.write_random('node1', path)
+        version_a = self.head_sha('node1', path)
 
         # Snapshot taken by the driver on node2 of node1's volume.
         snapshot = base.snapshot_spec(volume)
         _, snap_s = self.node2.call('create_snapshot',
                                     ('snapshot', snapshot))
         snap_path = '%s/lun1/snapshot-%s' % (base.BASE, snapshot['id'])
-        self._write_random('node1', path)
-        version_b = self._head_sha('node1', path)
+        self.write_random('node1', path)
+        version_b = self.head_sha('node1', path)
         self.assertNotEqual(version_a, version_b)
-        self.assertEqual(version_a, self._head_sha('node1', snap_path))
+        self.assertEqual(version_a, self.head_sha('node1', snap_path))
 
         # Volume from snapshot, larger, on the same LUN (reflink).
         from_snap = base.volume_spec('lun1', size=2)
@@ -130,7 +122,7 @@ class OperationsOnLabTestCase(base.LabTestCase):
         from_snap.update(update)
         self.addCleanup(self._delete_quietly, from_snap)
         self.assertEqual(version_a,
-                         self._head_sha('node2', self.path(from_snap)))
+                         self.head_sha('node2', self.path(from_snap)))
         self.assertEqual(str(2 * GiB), self.sh(
             'node2', 'stat -c %%s %s' % self.path(from_snap)).strip())
 
@@ -151,7 +143,7 @@ class OperationsOnLabTestCase(base.LabTestCase):
         _, revert_s = self.node2.call('revert_to_snapshot', ('context', None),
                                       ('volume', volume),
                                       ('snapshot', snapshot))
-        self.assertEqual(version_a, self._head_sha('node1', path))
+        self.assertEqual(version_a, self.head_sha('node1', path))
         self.assertEqual(str(2 * GiB), self.sh(
             'node1', 'stat -c %%s %s' % path).strip())
 
@@ -168,8 +160,8 @@ class OperationsOnLabTestCase(base.LabTestCase):
     def test_unmanage_on_node1_manage_on_node2(self):
         volume, _ = self.create(pool='lun2', size=1)
         old_path = self.path(volume)
-        self._write_random('node1', old_path, mib=8)
-        digest = self._head_sha('node1', old_path, mib=8)
+        self.write_random('node1', old_path, mib=8)
+        digest = self.head_sha('node1', old_path, mib=8)
         self.node1.call('unmanage', ('volume', volume))
         self.assertIn('volume-%s' % volume['id'],
                       self.sh('node2', 'ls %s/lun2' % base.BASE))
@@ -207,7 +199,7 @@ class OperationsOnLabTestCase(base.LabTestCase):
         self.addCleanup(self._delete_quietly, managed)
         self.assertEqual('lun2', managed['provider_location'])
         self.assertEqual(digest,
-                         self._head_sha('node1', self.path(managed), mib=8))
+                         self.head_sha('node1', self.path(managed), mib=8))
         self.assertEqual('missing', self.sh(
             'node1', 'test -e %s || echo missing' % old_path).strip())
         base.record('unmanage on node1, manage on node2',
@@ -217,7 +209,7 @@ class OperationsOnLabTestCase(base.LabTestCase):
     def test_reflink_snapshot_shares_extents(self):
         volume, _ = self.create(pool='lun3', size=1)
         path = self.path(volume)
-        self._write_random('node1', path, mib=256)
+        self.write_random('node1', path, mib=256)
         used = 'df -B1 --output=used %s/lun3 | tail -1' % base.BASE
         self.sh('node1', 'sync')
         before = int(self.sh('node1', used))
@@ -259,8 +251,8 @@ class OperationsOnLabTestCase(base.LabTestCase):
     def test_migrate_by_node2_to_other_lun_reads_on_node1(self):
         volume, _ = self.create(pool='lun1', size=1)
         old_path = self.path(volume)
-        self._write_random('node1', old_path)
-        digest = self._head_sha('node1', old_path)
+        self.write_random('node1', old_path)
+        digest = self.head_sha('node1', old_path)
         # The destination as cinder's scheduler has it: the pool's stats.
         stats, _ = self.node1.call('get_volume_stats')
         location = {pool['pool_name']: pool['location_info']
@@ -273,7 +265,7 @@ class OperationsOnLabTestCase(base.LabTestCase):
         self.assertEqual([True, {'provider_location': 'lun2'}],
                          [moved, update])
         volume.update(update)
-        self.assertEqual(digest, self._head_sha('node1', self.path(volume)))
+        self.assertEqual(digest, self.head_sha('node1', self.path(volume)))
         self.assertEqual(str(GiB), self.sh(
             'node1', 'stat -c %%s %s' % self.path(volume)).strip())
         self.assertEqual('missing', self.sh(
@@ -302,13 +294,13 @@ class OperationsOnLabTestCase(base.LabTestCase):
 
     def test_connection_info_usable_on_other_node(self):
         volume, _ = self.create(pool='lun2', size=1)
-        self._write_random('node1', self.path(volume), mib=8)
+        self.write_random('node1', self.path(volume), mib=8)
         info, _ = self.node1.call('initialize_connection',
                                   ('volume', volume), ('value', None))
         self.assertEqual('gpfs', info['driver_volume_type'])
         device = info['data']['device_path']
-        self.assertEqual(self._head_sha('node1', self.path(volume), 8),
-                         self._head_sha('node2', device, 8))
+        self.assertEqual(self.head_sha('node1', self.path(volume), 8),
+                         self.head_sha('node2', device, 8))
         self.assertEqual('raw', info['data']['format'])
 
 

@@ -527,9 +527,8 @@ class SnapshotCloneTestCase(DriverTestBase):
         self.assertEqual(b'good data', self._read(self._path(volume), 9))
 
 
-@ddt.ddt
-class Qcow2ChainTestCase(DriverTestBase):
-    """qcow2 volumes go through cinder's RemoteFS qcow2 overlay chains."""
+class Qcow2TestBase(DriverTestBase):
+    """A backend making qcow2 volumes on lun1."""
 
     def setUp(self):
         super().setUp()
@@ -538,6 +537,11 @@ class Qcow2ChainTestCase(DriverTestBase):
         self.override_config('ocfs2_volume_format', 'qcow2', group=GROUP)
         self.node.mount('lun1')
         self.mock_object(objects.Snapshot, 'save')
+
+
+@ddt.ddt
+class Qcow2ChainTestCase(Qcow2TestBase):
+    """qcow2 volumes go through cinder's RemoteFS qcow2 overlay chains."""
 
     def _qcow2_volume(self):
         volume = self._created(size=1)
@@ -1016,16 +1020,8 @@ class DataSafetyTestCase(DriverTestBase):
         self.assertEqual(units.Gi, os.stat(self._path(new)).st_size)
 
 
-class Qcow2SafetyTestCase(DriverTestBase):
+class Qcow2SafetyTestCase(Qcow2TestBase):
     """qcow2 chains are never overwritten or handed out as something else."""
-
-    def setUp(self):
-        super().setUp()
-        if not HAVE_QEMU_IMG:
-            self.skipTest('qemu-img is not installed')
-        self.override_config('ocfs2_volume_format', 'qcow2', group=GROUP)
-        self.node.mount('lun1')
-        self.mock_object(objects.Snapshot, 'save')
 
     def _snapshotted(self):
         volume = self._created(size=1)
