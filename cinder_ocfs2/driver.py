@@ -493,16 +493,20 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
     def _share_member_view(self, selection, unusable):
         """Tell the other members what this one cannot use; hear theirs.
 
+        Only members of one cinder cluster (``[DEFAULT] cluster``) share
+        requests, so only they share views; the cinder cluster's name
+        (``<cluster>@<backend>``) keys them on the LUNs.
+
         :param unusable: pools this member cannot use: pool -> reason.
         :returns: pools another live member cannot use: pool -> reason
-            (``cinder_ocfs2.member_views``). Empty outside a cinder
-            service (no host).
+            (``cinder_ocfs2.member_views``). Empty for a service outside a
+            cinder cluster.
         """
-        if not self.host:
+        if not (self.host and self.cluster_name):
             return {}
         paths = [lun.path for pool, lun in sorted(selection.usable.items())
                  if pool not in unusable]
-        backend = self._backend_name()
+        backend = self.cluster_name
         views = member_views.read_views(paths, backend)
         # A pool another member uses that is not mounted here at all.
         seen_here = set(selection.usable) | set(selection.skipped)

@@ -25,8 +25,9 @@ reason, until all of them can use it again.
 
 ``render_view``, ``parse_view`` and ``withdrawn_pools`` are pure;
 ``publish`` and ``read_views`` do the file I/O. A view is a small JSON
-file, ``.cinder-ocfs2-views/<backend>/<host>.json`` at a LUN's root,
-replaced atomically. A view older than ``max_age`` (its member stopped
+file, ``.cinder-ocfs2-views/<cinder cluster>/<host>.json`` at a LUN's
+root (the cinder cluster's name is ``<cluster>@<backend>``), replaced
+atomically. A view older than ``max_age`` (its member stopped
 or lost every LUN) counts for nothing: clocks of o2cb nodes are kept in
 step, as OCFS2 needs.
 """
@@ -143,11 +144,11 @@ class WithdrawnLog:
             self._last = dict(withdrawn)
 
 
-def _views_dir(lun_path, backend):
-    return os.path.join(lun_path, VIEWS_DIR_NAME, backend)
+def _views_dir(lun_path, cluster):
+    return os.path.join(lun_path, VIEWS_DIR_NAME, cluster)
 
 
-def publish(lun_paths, backend, view):
+def publish(lun_paths, cluster, view):
     """Write a member's view to every LUN it can use.
 
     A LUN that cannot be written is logged and skipped: the view on the
@@ -156,7 +157,7 @@ def publish(lun_paths, backend, view):
     text = render_view(view)
     name = '%s.json' % view.host
     for lun_path in lun_paths:
-        directory = _views_dir(lun_path, backend)
+        directory = _views_dir(lun_path, cluster)
         try:
             os.makedirs(directory, mode=0o755, exist_ok=True)
             fd, temp = tempfile.mkstemp(prefix='.%s.' % name,
@@ -174,11 +175,11 @@ def publish(lun_paths, backend, view):
                         'on %(lun)s: %(err)s', {'lun': lun_path, 'err': err})
 
 
-def read_views(lun_paths, backend):
+def read_views(lun_paths, cluster):
     """Every member view on the LUNs; unreadable ones are skipped."""
     views = []
     for lun_path in lun_paths:
-        directory = _views_dir(lun_path, backend)
+        directory = _views_dir(lun_path, cluster)
         try:
             names = [name for name in os.listdir(directory)
                      if name.endswith('.json') and not name.startswith('.')]

@@ -93,11 +93,13 @@ class DriverServer:
             group = 'ocfs2_%d' % len(self.drivers)
             config = configuration.Configuration(base_driver.volume_opts,
                                                  config_group=group)
-            # Named as cinder-volume names a backend's host, so that the
-            # two nodes' drivers are two members of one backend.
+            # Named as cinder-volume names a backend's host and cluster,
+            # so that the two nodes' drivers are two members of one
+            # active-active backend.
             instance = driver.OCFS2Driver(
                 configuration=config,
-                host='%s@ocfs2' % socket.gethostname())
+                host='%s@ocfs2' % socket.gethostname(),
+                cluster_name='labcluster@ocfs2')
             self.conf.set_override('volume_backend_name', 'ocfs2',
                                    group=group)
             for name, value in (overrides or {}).items():

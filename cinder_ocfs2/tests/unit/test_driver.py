@@ -1070,12 +1070,16 @@ class Qcow2SafetyTestCase(Qcow2TestBase):
         self.assertEqual(units.Gi, os.stat(self._path(volume)).st_size)
 
 
+CLUSTER = 'labcluster@ocfs2'
+
+
 class MembersTestCase(DriverTestBase):
     """In a cinder cluster a pool is offered only if every member can."""
 
     def setUp(self):
         super().setUp()
         self.driver.host = 'node2@ocfs2'
+        self.driver.cluster_name = CLUSTER
         self.luns = [self.node.mount(pool) for pool in ('lun1', 'lun2')]
 
     def _pools(self):
@@ -1084,13 +1088,12 @@ class MembersTestCase(DriverTestBase):
 
     def _other_member(self, seconds_ago=0, used=('lun1', 'lun2'),
                       **unusable):
-        member_views.publish(self.luns, 'ocfs2', member_views.MemberView(
+        member_views.publish(self.luns, CLUSTER, member_views.MemberView(
             host='node1@ocfs2', unusable=unusable, used=tuple(used),
             written_at=timeutils.utcnow(with_timezone=True) -
             datetime.timedelta(seconds=seconds_ago)))
 
     def test_pool_read_only_on_another_member_is_down_everywhere(self):
-        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
         self._other_member(lun1='/x/lun1 is mounted read-only')
         pools = self._pools()
         self.assertEqual(('down', 'up'), (pools['lun1']['pool_state'],
@@ -1104,28 +1107,29 @@ class MembersTestCase(DriverTestBase):
         self.assertEqual('up', self._pools()['lun1']['pool_state'])
 
     def test_stale_view_of_a_stopped_member_is_ignored(self):
-        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
         self._other_member(seconds_ago=600, lun1='read-only')
         self.assertEqual('up', self._pools()['lun1']['pool_state'])
 
     def test_own_problems_are_shared(self):
-        self.override_config('volume_backend_name', 'ocfs2', group=GROUP)
         self.node.mount('lun3', read_only=True)
         # Another member uses lun4, which this node does not mount at all.
         self._other_member(used=('lun1', 'lun2', 'lun4'))
         self._pools()
         views = {view.host: view for view in
-                 member_views.read_views(self.luns[:1], 'ocfs2')}
+                 member_views.read_views(self.luns[:1], CLUSTER)}
         mine = views['node2@ocfs2']
         self.assertEqual(['lun3', 'lun4'], sorted(mine.unusable))
         self.assertIn('read-only', mine.unusable['lun3'])
         self.assertIn('is not mounted on node2@ocfs2', mine.unusable['lun4'])
         self.assertEqual(('lun1', 'lun2'), mine.used)
 
-    def test_no_views_outside_a_cinder_service(self):
-        self.driver.host = None
-        self._pools()
-        self.assertEqual([], member_views.read_views(self.luns, 'ocfs2'))
+    def test_no_views_outside_a_cinder_cluster(self):
+        self.driver.cluster_name = None
+        self._other_member(lun1='read-only')
+        self.assertEqual('up', self._pools()['lun1']['pool_state'])
+        self.assertEqual(['node1@ocfs2'], [
+            view.host for view in member_views.read_views(self.luns[:1],
+                                                          CLUSTER)])
 
 
 class CreateConvergesTestCase(DriverTestBase):
