@@ -219,6 +219,29 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
             made.append(method)
         base.record('thick volumes', 'same-size %s: OK' % ', '.join(made))
 
+    def test_reimage_of_qcow2_chain_refused_before_anything(self):
+        qcow2 = {'ocfs2_volume_format': 'qcow2'}
+        volume, _ = self.create(pool='lun2', size=1, config=qcow2,
+                                format='qcow2')
+        snapshot = base.snapshot_spec(volume)
+        self.node1.call('create_snapshot', ('snapshot', snapshot),
+                        config=qcow2)
+        chain = 'cd %s/lun2 && sha256sum volume-%s*' % (base.BASE,
+                                                        volume['id'])
+        before = self.sh('node1', chain)
+        # The base file, the snapshot's overlay and the .info file.
+        self.assertEqual(3, len(before.splitlines()), before)
+        image, _ = self._image('node2', 'chain.qcow2', data_mib=1)
+        err = self.assertRaises(base.RemoteDriverError, self._reimage,
+                                self.node2, dict(volume, format='qcow2'),
+                                image)
+        self.assertEqual('VolumeChainNotReimageable', err.error)
+        self.assertEqual(before, self.sh('node1', chain))
+        self.node1.call('delete_snapshot', ('snapshot', snapshot),
+                        config=qcow2)
+        base.record('reimage of a qcow2 volume with a snapshot',
+                    'refused; base, overlay and .info unchanged')
+
     def test_volume_from_qcow2_snapshot_stays_qcow2(self):
         qcow2 = {'ocfs2_volume_format': 'qcow2'}
         volume, _ = self.create(pool='lun1', size=1, config=qcow2,
