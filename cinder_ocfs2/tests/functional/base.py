@@ -99,9 +99,15 @@ class DriverClient:
     def log_path(self):
         return os.path.join(self.host_dir, 'server.log')
 
-    def server_log(self):
+    def server_log(self, since=0):
+        """The server's log, from byte offset `since` on."""
         with open(self.log_path(), errors='replace') as log:
+            log.seek(since)
             return log.read()
+
+    def log_size(self):
+        """Where the next line of the server's log will start."""
+        return os.path.getsize(self.log_path())
 
     def call(self, method, *args, config=None, timeout=CALL_TIMEOUT):
         """Call a driver method in the guest.

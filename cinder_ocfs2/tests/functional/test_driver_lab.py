@@ -328,6 +328,10 @@ class DiscoveryOnLabTestCase(base.LabTestCase):
                     'call %.3f s), no restart' % (picked_up, seconds))
 
     def test_unmounted_lun_skipped_once_and_others_served(self):
+        # Other tests may have unmounted it before: count from here, with
+        # the driver having seen it mounted.
+        self.assertIn('lun3', self._pools(self.node1))
+        log_start = self.node1.log_size()
         self.lab.umount('node1', 'lun3')
         self.addCleanup(self.lab.mount, 'node1', 'lun3')
         for _ in range(3):
@@ -338,13 +342,16 @@ class DiscoveryOnLabTestCase(base.LabTestCase):
         self.assertEqual('LunUnavailable', err.error)
         self.assertIn('is not mounted', err.message)
         self.create(pool='lun1')
-        gone = [line for line in self.node1.server_log().splitlines()
+        gone = [line for line in
+                self.node1.server_log(log_start).splitlines()
                 if 'pool lun3 is gone' in line]
         self.assertEqual(1, len(gone), gone)
         base.record('LUN unmounted on node1', gone[0].split(' - ')[-1]
                     if ' - ' in gone[0] else gone[0][-100:])
 
     def test_read_only_lun_skipped_once_and_others_served(self):
+        self.assertIn('lun2', self._pools(self.node1))
+        log_start = self.node1.log_size()
         self.lab.remount_ro('node1', 'lun2')
         self.addCleanup(self.lab.run, 'node1', 'mount -o remount,rw %s/lun2'
                         % base.BASE)
@@ -355,7 +362,8 @@ class DiscoveryOnLabTestCase(base.LabTestCase):
         self.assertIn('read-only', err.message)
         volume, _ = self.create(client=self.node2, pool='lun2')
         self.sh('node1', 'test -f %s' % self.path(volume))
-        skipped = [line for line in self.node1.server_log().splitlines()
+        skipped = [line for line in
+                   self.node1.server_log(log_start).splitlines()
                    if 'pool lun2 skipped' in line and 'read-only' in line]
         self.assertEqual(1, len(skipped), skipped)
         base.record('LUN remounted read-only on node1',
