@@ -122,7 +122,7 @@ class Scenario:
                 states[pool] = (states[pool][0], cells[2])
         return states
 
-    def wait_pool_state(self, pool, want, timeout=240):
+    def wait_pool_state(self, pool, want, timeout=300):
         deadline = time.monotonic() + timeout
         while True:
             state = self.pool_states().get(pool, ('absent', ''))
@@ -131,7 +131,9 @@ class Scenario:
             if time.monotonic() > deadline:
                 raise StepFailed('pool %s is %s, not %s, after %d s'
                                  % (pool, state[0], want, timeout))
-            time.sleep(15)
+            # Each member reports every 60 s; the scheduler shows the last
+            # report (node1 leaves a pool it cannot use out of its own).
+            time.sleep(10)
 
     def pools(self):
         """{pool: backend} from cinder get-pools (host@backend#pool)."""
@@ -458,6 +460,11 @@ class Scenario:
         self.t.check(self.guest('node2', head) == before,
                      'the failed reimage left vol-reimage\'s bytes as they '
                      'were (sha256 of its first 64 MiB, read on node2)')
+        # cinder gives a reimaged volume back the status it had before:
+        # the operator clears the failed one's error first.
+        self.cloud.cinder('reset-state', '--state', 'available',
+                          'vol-reimage')
+        self.cloud.wait('volume', 'vol-reimage')
         self.cloud.cinder('reimage', 'vol-reimage',
                           self.cloud.show('image', IMAGE)['id'])
         self.cloud.wait('volume', 'vol-reimage')
