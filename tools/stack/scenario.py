@@ -476,6 +476,9 @@ class Scenario:
         self.t.check(self.guest('node2', head).split()[0] == wanted,
                      'the first 64 MiB of vol-reimage are the image\'s, '
                      'nothing of the old data is left')
+        # The project's quota is 10 volumes: make room for later steps.
+        self.cloud.openstack('volume', 'delete', 'vol-reimage')
+        self.cloud.wait_gone('volume', 'vol-reimage')
 
     def tampered_image(self):
         """An image whose stored bytes no longer match its checksum."""
@@ -526,11 +529,14 @@ class Scenario:
             state, reason = self.wait_pool_state('lun1', 'down')
             self.t.check('cannot use it' in reason, 'lun1 is %s: %s'
                          % (state, reason))
+            # One at a time, within the project's quota of 10 volumes.
             for name in READ_ONLY_CREATES:
                 vol = self.create_volume(name, '--type', TYPE)
                 self.t.check(not vol['os-vol-host-attr:host'].endswith(
                     '#lun1'), '%s is available on %s' % (
                         name, vol['os-vol-host-attr:host']))
+                self.cloud.openstack('volume', 'delete', name)
+                self.cloud.wait_gone('volume', name)
         finally:
             self.guest('node1', 'mount -o remount,rw %s' % mount_point)
         state, _ = self.wait_pool_state('lun1', 'up')
@@ -560,7 +566,7 @@ class Scenario:
                              TAMPERED)
         names = ('vol1', 'vol-from-snap', 'vol-managed', 'vol-from-image',
                  'vol-from-cache', 'vol-restored', 'vol-on-spare',
-                 'vol-reimage', self.cache_id) + IN_PLACE + READ_ONLY_CREATES
+                 self.cache_id) + IN_PLACE
         self.cloud.openstack('volume', 'delete', *names)
         for name in names:
             self.cloud.wait_gone('volume', name)
