@@ -58,10 +58,16 @@ def read_capacity(path):
     volume_count = 0
     with os.scandir(path) as entries:
         for entry in entries:
-            if _PROVISIONED_FILE.match(entry.name) and entry.is_file(
-                    follow_symlinks=False):
+            if not _PROVISIONED_FILE.match(entry.name):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
                 provisioned += entry.stat(follow_symlinks=False).st_size
-                volume_count += entry.name.startswith('volume-')
+            except FileNotFoundError:
+                # Deleted since the listing, by this node or another.
+                continue
+            volume_count += entry.name.startswith('volume-')
     return Capacity(total=stats.f_blocks * stats.f_frsize,
                     free=stats.f_bavail * stats.f_frsize,
                     provisioned=provisioned,

@@ -44,6 +44,23 @@ class PoolsTestCase(testtools.TestCase):
         stats = os.statvfs(lun)
         self.assertEqual(stats.f_blocks * stats.f_frsize, capacity.total)
 
+    def test_read_capacity_file_deleted_during_the_listing(self):
+        lun = self.useFixture(fixtures.TempDir()).path
+        for name in (VOLUME, SNAPSHOT):
+            with open(os.path.join(lun, name), 'wb') as f:
+                f.truncate(GiB)
+        real_scandir = os.scandir
+
+        def scandir_then_delete(path):
+            entries = list(real_scandir(path))
+            os.unlink(os.path.join(lun, SNAPSHOT))  # by another node
+            return mock.MagicMock(__enter__=lambda _self: iter(entries))
+        self.useFixture(fixtures.MonkeyPatch('os.scandir',
+                                             scandir_then_delete))
+        capacity = pools.read_capacity(lun)
+        self.assertEqual((GiB, 1), (capacity.provisioned,
+                                    capacity.volume_count))
+
     def test_pool_stats(self):
         config = mock.Mock(reserved_percentage=5,
                            max_over_subscription_ratio=20.0,
