@@ -950,17 +950,6 @@ class DataSafetyTestCase(DriverTestBase):
                           self._reimage, volume, self._image(pattern=1))
         self.assertEqual(before, sha256(self._path(volume)))
 
-    def test_create_from_image_failure_leaves_no_file(self):
-        volume = self._created()
-        self.assertIsNone(volume.previous_status)
-        image = self._image('-o', 'data_file=%s' % os.path.join(
-            self.images, 'outside'))
-        self.assertRaises(
-            (cinder_exception.ImageUnacceptable, cinder_exception.Invalid),
-            self.driver.copy_image_to_volume, self.context, volume,
-            FakeImageService(image, 'qcow2'), str(uuid.uuid4()))
-        self.assertFalse(os.path.exists(self._path(volume)))
-
     def test_reimage_from_volume_backed_image_replaces_zeroes(self):
         # cinder copies the image's snapshot into the volume in place and
         # sparsely: the driver first swaps in a full copy of the snapshot.
