@@ -148,27 +148,17 @@ class ImagesMixin:
             **kwargs)
 
     def _replace_with_snapshot(self, volume, snapshot):
-        source_lun = self._lun_of(snapshot.volume)
-        source = os.path.join(source_lun.path, snapshot.name)
+        snapshot_lun = self._lun_of(snapshot.volume)
         lun = self._lun_of(volume)
-        path = os.path.join(lun.path, volume.name)
         with self._lock(lun, volume.id, 'reimage_from_snapshot'):
-            self._require_file(volume, path)
             if self._volume_format(snapshot.volume) != RAW:
                 raise exception.OCFS2DriverError(
                     reason=_('volume %(vol)s cannot be reimaged from '
                              'snapshot %(snap)s of a qcow2 volume') %
                     {'vol': volume.id, 'snap': snapshot.id})
-            if not os.path.exists(source):
-                raise exception.VolumeFileMissing(
-                    name=snapshot.name, path=source, pool=source_lun.pool)
             had_chain = self._check_reimageable(volume)
-            with volume_files.no_space_errors(lun, 'reimaging',
-                                              volume.name):
-                method = volume_files.replace_raw(
-                    self._execute_quietly, source, path,
-                    volume.size * units.Gi,
-                    lun.path == source_lun.path and self._can_reflink(lun))
+            method = self._swap_in_snapshot(volume, lun, snapshot,
+                                            snapshot_lun, 'reimaging')
             if had_chain:
                 volume_files.remove(self._local_path_volume_info(volume))
         self._record_format(volume, RAW)

@@ -193,17 +193,30 @@ class SnapshotsMixin:
             if self._volume_format(volume) == QCOW2:
                 return self._revert_to_snapshot(context, volume, snapshot)
             self._validate_state(volume.status, ('available', 'reverting'))
-            source = self._snapshot_path(lun, snapshot)
-            target = os.path.join(lun.path, volume.name)
-            self._require_file(volume, target)
-            if not os.path.exists(source):
-                raise exception.VolumeFileMissing(
-                    name=snapshot.name, path=source, pool=lun.pool)
-            with volume_files.no_space_errors(lun, 'reverting',
-                                              volume.name):
-                method = volume_files.replace_raw(
-                    self._execute_quietly, source, target,
-                    volume.size * units.Gi, self._can_reflink(lun))
+            method = self._swap_in_snapshot(volume, lun, snapshot, lun,
+                                            'reverting')
         LOG.info('Reverted volume %(vol)s to snapshot %(snap)s by '
                  '%(method)s.', {'vol': volume.name, 'snap': snapshot.name,
                                  'method': method})
+
+    def _swap_in_snapshot(self, volume, lun, snapshot, snapshot_lun,
+                          action):
+        """Replace a raw volume's file with a copy of a raw snapshot.
+
+        The copy (a reflink when both are on one LUN that allows it) is a
+        new file renamed over the volume's only when complete. Called
+        under the volume's lock.
+
+        :returns: "reflink" or "full copy".
+        """
+        source = self._snapshot_path(snapshot_lun, snapshot)
+        target = os.path.join(lun.path, volume.name)
+        self._require_file(volume, target)
+        if not os.path.exists(source):
+            raise exception.VolumeFileMissing(
+                name=snapshot.name, path=source, pool=snapshot_lun.pool)
+        with volume_files.no_space_errors(lun, action, volume.name):
+            return volume_files.replace_raw(
+                self._execute_quietly, source, target,
+                volume.size * units.Gi,
+                lun.path == snapshot_lun.path and self._can_reflink(lun))

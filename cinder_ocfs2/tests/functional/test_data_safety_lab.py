@@ -32,6 +32,7 @@ from cinder_ocfs2.tests.functional.lab import errors
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 HEAD_MIB = 64
+QCOW2 = {'ocfs2_volume_format': 'qcow2'}
 
 
 class DataSafetyOnLabTestCase(base.LabTestCase):
@@ -219,13 +220,17 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
             made.append(method)
         base.record('thick volumes', 'same-size %s: OK' % ', '.join(made))
 
-    def test_reimage_of_qcow2_chain_refused_before_anything(self):
-        qcow2 = {'ocfs2_volume_format': 'qcow2'}
-        volume, _ = self.create(pool='lun2', size=1, config=qcow2,
+    def _qcow2_snapshotted(self, pool):
+        """A qcow2 volume made on node1, with a snapshot."""
+        volume, _ = self.create(pool=pool, size=1, config=QCOW2,
                                 format='qcow2')
         snapshot = base.snapshot_spec(volume)
         self.node1.call('create_snapshot', ('snapshot', snapshot),
-                        config=qcow2)
+                        config=QCOW2)
+        return volume, snapshot
+
+    def test_reimage_of_qcow2_chain_refused_before_anything(self):
+        volume, snapshot = self._qcow2_snapshotted('lun2')
         chain = 'cd %s/lun2 && sha256sum volume-%s*' % (base.BASE,
                                                         volume['id'])
         before = self.sh('node1', chain)
@@ -238,17 +243,12 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
         self.assertEqual('VolumeChainNotReimageable', err.error)
         self.assertEqual(before, self.sh('node1', chain))
         self.node1.call('delete_snapshot', ('snapshot', snapshot),
-                        config=qcow2)
+                        config=QCOW2)
         base.record('reimage of a qcow2 volume with a snapshot',
                     'refused; base, overlay and .info unchanged')
 
     def test_volume_from_qcow2_snapshot_stays_qcow2(self):
-        qcow2 = {'ocfs2_volume_format': 'qcow2'}
-        volume, _ = self.create(pool='lun1', size=1, config=qcow2,
-                                format='qcow2')
-        snapshot = base.snapshot_spec(volume)
-        self.node1.call('create_snapshot', ('snapshot', snapshot),
-                        config=qcow2)
+        volume, snapshot = self._qcow2_snapshotted('lun1')
         # The operator switched new volumes back to raw on node2.
         new = base.volume_spec('lun1', size=1)
         update, _ = self.node2.call('create_volume_from_snapshot',
@@ -271,7 +271,7 @@ class DataSafetyOnLabTestCase(base.LabTestCase):
                                 ('value', 2))
         self.assertEqual('VolumeFormatMismatch', err.error)
         self.node1.call('delete_snapshot', ('snapshot', snapshot),
-                        config=qcow2)
+                        config=QCOW2)
         base.record('volume from a qcow2 snapshot', 'recorded qcow2 with '
                     'the backend now raw; attach refused')
 

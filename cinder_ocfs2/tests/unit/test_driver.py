@@ -413,8 +413,8 @@ class ExtendAttachTestCase(DriverTestBase):
                           self.driver.initialize_connection, volume, {})
 
 
-@ddt.ddt
-class SnapshotCloneTestCase(DriverTestBase):
+class TwoLunsTestBase(DriverTestBase):
+    """lun1 and lun2 mounted, and qemu-img for full copies."""
 
     def setUp(self):
         super().setUp()
@@ -422,6 +422,10 @@ class SnapshotCloneTestCase(DriverTestBase):
             self.skipTest('qemu-img is not installed')
         self.node.mount('lun1')
         self.node.mount('lun2')
+
+
+@ddt.ddt
+class SnapshotCloneTestCase(TwoLunsTestBase):
 
     def _snapshot_path(self, snapshot, pool='lun1'):
         return os.path.join(self.node.base, pool, snapshot.name)
@@ -818,15 +822,11 @@ class ClusterHealthTestCase(DriverTestBase):
 
 
 @ddt.ddt
-class DataSafetyTestCase(DriverTestBase):
+class DataSafetyTestCase(TwoLunsTestBase):
     """No failed or interrupted operation destroys or tears a volume."""
 
     def setUp(self):
         super().setUp()
-        if not HAVE_QEMU_IMG:
-            self.skipTest('qemu-img is not installed')
-        self.node.mount('lun1')
-        self.node.mount('lun2')
         self.images = self.useFixture(fixtures.TempDir()).path
         self.override_config('image_conversion_dir', self.images)
         self.mock_object(objects.Snapshot, 'save')
