@@ -98,3 +98,18 @@ class LockTimeout(OCFS2DriverError):
                 'cluster-wide lock %(path)s, held by another operation on '
                 'this node or another node. Retry later; if no operation is '
                 'running, check the LUN for I/O errors.')
+
+
+class InvalidBackendConfig(exception.InvalidConfigurationValue):
+    message = _('The OCFS2 backend %(backend)s is not started because of '
+                'invalid options in cinder.conf: %(problems)s Correct them '
+                'in the [%(backend)s] section (or [backend_defaults]) and '
+                'restart cinder-volume; cinder-ocfs2-status shows the same '
+                'checks.')
+
+
+class UnsupportedCinderRelease(OCFS2DriverError):
+    message = _('cinder-ocfs2 %(package)s supports cinder %(minimum)s or '
+                'later (OpenStack %(series)s); this cinder is %(found)s. '
+                'Install a cinder-ocfs2 release made for it, or upgrade '
+                'cinder.')

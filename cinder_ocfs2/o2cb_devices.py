@@ -185,8 +185,9 @@ def _scan_failure(command, error):
             'Cannot run "%s" as root: the privsep helper did not answer '
             '(%s).' % (command, error),
             'Run the command as root, or make cinder\'s privsep helper '
-            'start (helper_command in the [privsep] section of cinder.conf, '
-            'or sudo and the privsep-helper filter of cinder-rootwrap).')
+            'start (helper_command in the [cinder_sys_admin] section of '
+            'cinder.conf, or sudo and the privsep-helper filter of '
+            'cinder-rootwrap).')
     if isinstance(error, FileNotFoundError):
         return o2cb_checks.Problem(
             'ocfs2-tools-missing',

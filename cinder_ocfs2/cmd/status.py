@@ -17,21 +17,25 @@
 Reads the backend's options from cinder.conf, then shows what the driver
 sees on this node: the o2cb cluster and its nodes, every LUN below
 ``ocfs2_mount_point_base`` (device, UUID, label, space, mounting nodes,
-heartbeat, access, volume files) and warnings, each with a fix. Exit code
-0 when healthy, 1 when something needs attention, 2 on usage errors. See
-doc/source/status.rst. This module gathers the report;
-``cinder_ocfs2.cmd.status_render`` prints it.
+heartbeat, access, volume files) and warnings, each with a fix: invalid
+driver options (``cinder_ocfs2.config_check``, as the driver checks them
+at start-up), no cinder.conf found, no way to run the device scan as root.
+Exit codes: see EPILOG. See doc/source/status.rst. This module gathers the
+report; ``cinder_ocfs2.cmd.status_render`` prints it.
 """
 
 import dataclasses
 import os
+import pwd
 import shlex
+import shutil
 import sys
 
 from oslo_config import cfg
 
 import cinder.privsep
 from cinder_ocfs2.cmd import status_render
+from cinder_ocfs2 import config_check
 from cinder_ocfs2 import luns
 from cinder_ocfs2 import mounts
 from cinder_ocfs2 import o2cb
@@ -40,6 +44,18 @@ from cinder_ocfs2 import options
 from cinder_ocfs2 import pools
 
 EXIT_HEALTHY, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+PROG = 'cinder-ocfs2-status'
+EPILOG = ('Exit codes: 0 healthy (the cluster is online and there is no '
+          'warning; also after --help and --version); 1 needs attention '
+          '(the cluster is not online, or there is a warning: a cluster or '
+          'LUN problem, an invalid driver option, no cinder.conf found, '
+          'ocfs2-tools or the root helper missing); 2 usage error (bad '
+          'command line option, unreadable or malformed cinder.conf, '
+          'unknown backend).')
+# The device scan's program (ocfs2-tools), and where it is installed:
+# the sbin directories are often not in a user's PATH.
+TOOLS_PROGRAM = 'mounted.ocfs2'
+SBIN_DIRECTORIES = ('/usr/local/sbin', '/usr/sbin', '/sbin')
 # The renderers, also reachable from here as before the split.
 jsonable = status_render.jsonable
 render_json = status_render.render_json
@@ -136,6 +152,28 @@ class BackendConfig:
     mount_point_base: str
     shares: tuple
     cluster_name: str | None
+    # The cinder.conf files and directories read; () when none was found.
+    config_files: tuple = ()
+    # config_check.OptionProblem of each invalid driver option.
+    option_problems: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class RootAccess:
+    """How the device scan would run mounted.ocfs2 as root."""
+
+    # Effective user id and name of the command.
+    euid: int
+    user: str
+    # Path of mounted.ocfs2 (ocfs2-tools), None when it is not installed.
+    tools: str | None
+    # Not root: the command privsep runs to start its helper as root, e.g.
+    # ("sudo", "cinder-rootwrap", "/etc/cinder/rootwrap.conf",
+    # "privsep-helper"), and where it comes from; () as root.
+    helper: tuple = ()
+    helper_origin: str = ''
+    # Path of the helper's program (helper[0]), None when not found.
+    helper_path: str | None = None
 
 
 def _backend_section(backend, enabled):
@@ -164,10 +202,51 @@ def _backend_config(conf, backend):
         own = getattr(section, name)
         return own if own is not None else getattr(conf[shared], name)
 
-    return BackendConfig(backend=backend,
-                         mount_point_base=value('ocfs2_mount_point_base'),
-                         shares=tuple(value('ocfs2_shares') or ()),
-                         cluster_name=value('ocfs2_cluster_name'))
+    class Section:
+        """The backend's options as attributes, as cinder's Configuration."""
+
+        def __getattr__(self, name):
+            return value(name)
+
+    # The three options shown are strings: reading them never raises, and
+    # an invalid value is reported, then left out where it would mislead.
+    problems = config_check.check_options(Section(), backend or 'DEFAULT')
+    return BackendConfig(
+        backend=backend,
+        mount_point_base=value('ocfs2_mount_point_base'),
+        shares=tuple(name for name in value('ocfs2_shares') or ()
+                     if config_check.is_pool_name(name)),
+        cluster_name=value('ocfs2_cluster_name') or None,
+        config_files=tuple(conf.config_file or ()) + tuple(
+            conf.config_dir or ()),
+        option_problems=problems)
+
+
+def config_search_directories(home, project='cinder'):
+    """Where oslo.config looks for cinder.conf without --config-file."""
+    return (os.path.join(home, '.' + project), home,
+            os.path.join('/etc', project), '/etc')
+
+
+def config_problems(config, home):
+    """Warnings about cinder.conf: not found, invalid driver options."""
+    problems = []
+    if not config.config_files:
+        problems.append(o2cb.Problem(
+            'cinder-conf-not-found',
+            'No cinder.conf was found (looked for cinder.conf and %s.conf '
+            'in %s), so this report uses the driver\'s defaults: '
+            'ocfs2_mount_point_base %s, every LUN below it, no cluster name.'
+            % (PROG, ', '.join(config_search_directories(home)),
+               config.mount_point_base),
+            'Give the cinder.conf of cinder-volume with --config-file, e.g. '
+            '"--config-file /etc/cinder/cinder.conf", and run the command '
+            'as a user that can read it.'))
+    problems += [o2cb.Problem('invalid-option', problem.message,
+                              problem.fix + ' cinder-volume refuses to start '
+                              'the backend until then.')
+                 for problem in config.option_problems]
+    return problems
 
 
 def parse_command_line(argv):
@@ -181,9 +260,11 @@ def parse_command_line(argv):
     # cinder's option of the same name (cinder.common.config).
     conf.register_opt(cfg.ListOpt('enabled_backends', default=[]))
     try:
-        conf(argv, project='cinder', prog='cinder-ocfs2-status',
+        conf(argv, project='cinder', prog=PROG,
+             version=config_check.package_version(),
              description='Show the o2cb cluster and the OCFS2 LUNs of one '
-                         'cinder backend as this node sees them.')
+                         'cinder backend as this node sees them.',
+             epilog=EPILOG)
         backend = _backend_section(conf.backend, conf.enabled_backends)
         return conf, _backend_config(conf, backend)
     except (cfg.Error, ValueError) as error:
@@ -306,8 +387,48 @@ def lun_problems(lun, cluster):
     return problems
 
 
-def collect(config, root=None, device_scan=True):
-    """Gather the Report of one backend (config: a BackendConfig)."""
+def root_access_problems(access):
+    """Why the device scan cannot run mounted.ocfs2 as root; () if it can.
+
+    :param access: a RootAccess.
+    """
+    problems = []
+    if access.tools is None:
+        problems.append(o2cb.Problem(
+            'ocfs2-tools-missing',
+            '%s is not installed on this node (not in PATH nor in %s), so '
+            'LUN UUIDs, labels and mounting nodes are unknown.'
+            % (TOOLS_PROGRAM, ', '.join(SBIN_DIRECTORIES)),
+            'Install the ocfs2-tools package on this node ("apt-get install '
+            'ocfs2-tools" or "dnf install ocfs2-tools").'))
+    if access.euid != 0 and access.helper_path is None:
+        helper = ' '.join(access.helper) or 'none'
+        problems.append(o2cb.Problem(
+            'root-helper-missing',
+            'This command runs as %s (uid %d), not root, and has no root '
+            'helper to run %s as root: "%s" is not installed (the root '
+            'helper is "%s": %s).'
+            % (access.user, access.euid, TOOLS_PROGRAM,
+               access.helper[0] if access.helper else '', helper,
+               access.helper_origin or 'the defaults'),
+            'Run cinder-ocfs2-status as root (e.g. "sudo '
+            'cinder-ocfs2-status ..."); or give this user the root helper '
+            'cinder-volume uses: install sudo and a sudoers rule that lets '
+            'it run "cinder-rootwrap /etc/cinder/rootwrap.conf *" without a '
+            'password (cinder\'s sudoers file), or set helper_command in '
+            'the [%s] section of cinder.conf. --nodevice-scan skips the '
+            'scan.' % cinder.privsep.sys_admin_pctxt.cfg_section))
+    return tuple(problems)
+
+
+def collect(config, root=None, device_scan=True, setup_problems=(),
+            home=None):
+    """Gather the Report of one backend (config: a BackendConfig).
+
+    :param setup_problems: what keeps the device scan from running
+        (root_access_problems), shown after the cinder.conf warnings.
+    :param home: the home directory oslo.config searched for cinder.conf.
+    """
     base = os.path.normpath(config.mount_point_base)
     cluster = o2cb.get_cluster_state(
         config.cluster_name, sysfs_root=_under(root, '/sys'),
@@ -323,7 +444,8 @@ def collect(config, root=None, device_scan=True):
             pool, visible.get(os.path.join(base, pool)),
             pool in selection.usable, selection.skipped.get(pool), cluster,
             scan))
-    warnings = list(cluster.problems) + warnings
+    warnings = (config_problems(config, home or os.path.expanduser('~')) +
+                list(setup_problems) + list(cluster.problems) + warnings)
     warnings += scan.problems if scan else []
     for lun in reports:
         warnings += lun_problems(lun, cluster)
@@ -335,6 +457,50 @@ def collect(config, root=None, device_scan=True):
             % base))
     return Report(backend=config.backend, base=base, cluster=cluster,
                   luns=tuple(reports), warnings=tuple(warnings))
+
+
+def _which(program, extra=()):
+    """The path of a program in PATH or in `extra` directories, or None."""
+    path = os.pathsep.join([os.environ.get('PATH', os.defpath)] +
+                           list(extra))
+    return shutil.which(program, path=path)
+
+
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _privsep_helper(config_files):
+    """(command, origin): how privsep would start its helper as root.
+
+    As oslo.privsep does: the helper_command option of cinder's privsep
+    context, else cinder's root helper followed by "privsep-helper".
+    """
+    from cinder import utils
+    cfg.CONF([], project='cinder', default_config_files=config_files)
+    section = cinder.privsep.sys_admin_pctxt.cfg_section
+    command = cfg.CONF[section].helper_command
+    if command:
+        return (tuple(shlex.split(command)),
+                'helper_command in the [%s] section of cinder.conf' % section)
+    return (tuple(shlex.split(utils.get_root_helper())) + ('privsep-helper',),
+            'cinder\'s default, with rootwrap_config of cinder.conf')
+
+
+def probe_root_access(config_files):
+    """The RootAccess of this process (see root_access_problems)."""
+    euid = os.geteuid()
+    access = RootAccess(euid=euid, user=_user_name(euid),
+                        tools=_which(TOOLS_PROGRAM, SBIN_DIRECTORIES))
+    if euid == 0:
+        return access
+    helper, origin = _privsep_helper(config_files)
+    return dataclasses.replace(
+        access, helper=helper, helper_origin=origin,
+        helper_path=_which(helper[0]) if helper else None)
 
 
 def _start_privsep(config_files):
@@ -364,9 +530,16 @@ def main(argv=None):
         # argparse has printed the help or the error; oslo.config exits
         # with 1 for a bad option value, which is a usage error here.
         return EXIT_USAGE if error.code else EXIT_HEALTHY
-    if conf.device_scan:
+    device_scan, setup_problems = conf.device_scan, ()
+    if device_scan:
+        setup_problems = root_access_problems(
+            probe_root_access(conf.config_file))
+        # Without the tools or a root helper the scan could only fail,
+        # and report the helper's failure as missing tools.
+        device_scan = not setup_problems
+    if device_scan:
         _start_privsep(conf.config_file)
-    report = collect(config, conf.root, conf.device_scan)
+    report = collect(config, conf.root, device_scan, setup_problems)
     if conf.format == 'json':
         print(status_render.render_json(report))
     else:

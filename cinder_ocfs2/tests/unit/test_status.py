@@ -20,6 +20,7 @@ count run on real directories; ``mounted.ocfs2`` output comes from the
 scenario's ``commands/`` files.
 """
 
+import dataclasses
 import io
 import json
 import os
@@ -39,6 +40,14 @@ CAPTURED = test_o2cb.CAPTURED
 HANDMADE = test_o2cb.HANDMADE
 
 PRODUCTION_BASE = '/var/lib/cinder/ocfs2'
+TOOLS = '/usr/sbin/mounted.ocfs2'
+AS_ROOT = status.RootAccess(euid=0, user='root', tools=TOOLS)
+ROOT_HELPER = ('sudo', 'cinder-rootwrap', '/etc/cinder/rootwrap.conf',
+               'privsep-helper')
+AS_CINDER = status.RootAccess(
+    euid=997, user='cinder', tools=TOOLS, helper=ROOT_HELPER,
+    helper_origin="cinder's default, with rootwrap_config of cinder.conf",
+    helper_path='/usr/bin/sudo')
 VOLUME = 'volume-0b5bc6a2-4a7c-4c37-9b1f-0d8c2a5c1e11'
 SNAPSHOT = VOLUME + '.4f1d0c43-1c8e-43a4-9a70-5d6f2b1a9e42'
 
@@ -76,7 +85,11 @@ class StatusTestCase(test.TestCase):
                 self.useFixture(fixtures.MockPatchObject(
                     privsep, function, return_value=out.read()))
         # main() runs the scan in-process when root; keep privsep untouched.
-        self.useFixture(fixtures.MockPatchObject(status, '_start_privsep'))
+        self.start_privsep = self.useFixture(fixtures.MockPatchObject(
+            status, '_start_privsep')).mock
+        # As root with ocfs2-tools installed, whoever runs the tests.
+        self.access = self.useFixture(fixtures.MockPatchObject(
+            status, 'probe_root_access', return_value=AS_ROOT)).mock
 
     def mount_with_localflocks(self, pool):
         """Show a LUN of the tree as mounted with "-o localflocks".
@@ -94,15 +107,17 @@ class StatusTestCase(test.TestCase):
                                         ',localflocks,,cluster_stack=')
                 target.write(line)
 
-    def run_main(self, *arguments):
+    def run_main(self, *arguments, config_file=True):
         stdout = io.StringIO()
+        config = ['--config-file', self.conf] if config_file else []
         with mock.patch('sys.stdout', stdout):
-            code = status.main(['--config-file', self.conf,
-                                '--root', self.root] + list(arguments))
+            code = status.main(config + ['--root', self.root] +
+                               list(arguments))
         return code, stdout.getvalue()
 
-    def run_json(self, *arguments):
-        code, output = self.run_main('--format', 'json', *arguments)
+    def run_json(self, *arguments, config_file=True):
+        code, output = self.run_main('--format', 'json', *arguments,
+                                     config_file=config_file)
         return code, json.loads(output)
 
 
@@ -426,3 +441,260 @@ class StatusUsageTestCase(StatusTestCase):
             code, output = self.run_main()
         self.assertEqual(2, code)
         self.assertIn(self.conf, stderr.getvalue())
+
+
+def codes(document):
+    return [warning['code'] for warning in document['warnings']]
+
+
+@ddt.ddt
+class StatusConfigTestCase(StatusTestCase):
+    """What the command says about cinder.conf itself."""
+
+    @ddt.data(
+        ('ocfs2_volume_format = vmdk', 'ocfs2_volume_format = vmdk',
+         'it must be one of raw, qcow2'),
+        ('ocfs2_lock_timeout = 0', 'ocfs2_lock_timeout = 0',
+         'it must be a number >= 1'),
+        ('ocfs2_sparse_volumes = maybe', 'ocfs2_sparse_volumes = maybe',
+         'it must be a boolean: true or false'),
+        ('ocfs2_volume_file_mode = 0666', 'ocfs2_volume_file_mode = 0666',
+         'it must be an octal mode such as 0660'),
+        # The valid names still select the LUNs shown.
+        ('ocfs2_shares = lun1,../lun2', 'ocfs2_shares = lun1,../lun2',
+         'not a pool name: "../lun2"', ['lun1']),
+        ('ocfs2_cluster_name =', 'ocfs2_cluster_name = ""',
+         'it must be the name of the o2cb cluster'),
+    )
+    @ddt.unpack
+    def test_status_invalid_option(self, line, named, allowed,
+                                   pools=('lun1', 'lun2', 'lun3')):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1',
+                       extra_conf=line + '\n')
+        code, document = self.run_json()
+        self.assertEqual((1, ['invalid-option']), (code, codes(document)))
+        warning = document['warnings'][0]
+        self.assertIn(named, warning['message'])
+        self.assertIn(allowed, warning['message'])
+        self.assertIn('in the [ocfs2] section of cinder.conf',
+                      warning['fix'])
+        self.assertIn('cinder-volume refuses to start the backend',
+                      warning['fix'])
+        # The LUNs are shown all the same.
+        self.assertEqual(list(pools),
+                         [lun['pool'] for lun in document['luns']])
+
+    def test_status_invalid_options_text(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1',
+                       extra_conf='ocfs2_volume_format = vmdk\n'
+                                  'ocfs2_lock_timeout = 0\n')
+        code, output = self.run_main()
+        self.assertEqual(1, code)
+        self.assertIn('  [invalid-option] ocfs2_volume_format = vmdk (in %s) '
+                      'is invalid: it must be one of raw, qcow2. Fix: Set '
+                      'ocfs2_volume_format in the [ocfs2] section of '
+                      'cinder.conf to one of raw, qcow2, or remove it to use '
+                      'the default (raw).' % self.conf,
+                      ' '.join(output.split('\n      ')))
+        self.assertIn('ocfs2_lock_timeout = 0 (in %s) is invalid: it must be '
+                      'a number >= 1.' % self.conf, ' '.join(output.split()))
+        self.assertTrue(output.endswith('Status: needs attention '
+                                        '(2 warnings)\n'))
+
+    def test_status_invalid_shares_are_left_out(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1',
+                       extra_conf='ocfs2_shares = lun2,.hidden\n')
+        code, document = self.run_json()
+        self.assertEqual((1, ['invalid-option'], ['lun2']),
+                         (code, codes(document),
+                          [lun['pool'] for lun in document['luns']]))
+
+    def test_status_no_cinder_conf(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        home = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.EnvironmentVariable('HOME', home))
+        # Whatever this machine has in /etc/cinder.
+        self.useFixture(fixtures.MockPatchObject(
+            status.cfg, 'find_config_files', return_value=[]))
+        self.useFixture(fixtures.MockPatchObject(
+            status.cfg, 'find_config_dirs', return_value=[]))
+        code, document = self.run_json(config_file=False)
+        self.assertEqual(
+            (1, ['cinder-conf-not-found', 'no-usable-lun'], None,
+             PRODUCTION_BASE),
+            (code, codes(document), document['backend'], document['base']))
+        warning = document['warnings'][0]
+        self.assertEqual(
+            'No cinder.conf was found (looked for cinder.conf and '
+            'cinder-ocfs2-status.conf in %s/.cinder, %s, /etc/cinder, /etc), '
+            'so this report uses the driver\'s defaults: '
+            'ocfs2_mount_point_base /var/lib/cinder/ocfs2, every LUN below '
+            'it, no cluster name.' % (home, home), warning['message'])
+        self.assertIn('--config-file /etc/cinder/cinder.conf', warning['fix'])
+
+    def test_status_found_cinder_conf_is_no_warning(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.useFixture(fixtures.MockPatchObject(
+            status.cfg, 'find_config_files', return_value=[self.conf]))
+        code, document = self.run_json(config_file=False)
+        self.assertEqual((0, []), (code, codes(document)))
+
+    def test_config_search_directories(self):
+        self.assertEqual(
+            ('/home/op/.cinder', '/home/op', '/etc/cinder', '/etc'),
+            status.config_search_directories('/home/op'))
+
+
+@ddt.ddt
+class StatusRootAccessTestCase(StatusTestCase):
+    """Missing ocfs2-tools and a missing root helper are told apart."""
+
+    @ddt.data(
+        (AS_ROOT, ()),
+        (AS_CINDER, ()),
+        (dataclasses.replace(AS_ROOT, tools=None), ('ocfs2-tools-missing',)),
+        (dataclasses.replace(AS_CINDER, tools=None),
+         ('ocfs2-tools-missing',)),
+        (dataclasses.replace(AS_CINDER, helper_path=None),
+         ('root-helper-missing',)),
+        (dataclasses.replace(AS_CINDER, tools=None, helper_path=None),
+         ('ocfs2-tools-missing', 'root-helper-missing')),
+        # As root the helper is not used.
+        (dataclasses.replace(AS_ROOT, helper_path=None), ()),
+    )
+    @ddt.unpack
+    def test_root_access_problems(self, access, expected):
+        self.assertEqual(expected, tuple(
+            problem.code for problem in status.root_access_problems(access)))
+
+    def test_status_root_helper_missing(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.access.return_value = dataclasses.replace(AS_CINDER,
+                                                       helper_path=None)
+        code, document = self.run_json()
+        self.assertEqual((1, ['root-helper-missing'], None, None),
+                         (code, codes(document), document['luns'][0]['uuid'],
+                          document['luns'][0]['mounting_nodes']))
+        warning = document['warnings'][0]
+        self.assertEqual(
+            'This command runs as cinder (uid 997), not root, and has no '
+            'root helper to run mounted.ocfs2 as root: "sudo" is not '
+            'installed (the root helper is "sudo cinder-rootwrap '
+            '/etc/cinder/rootwrap.conf privsep-helper": cinder\'s default, '
+            'with rootwrap_config of cinder.conf).', warning['message'])
+        for step in ('Run cinder-ocfs2-status as root',
+                     'install sudo and a sudoers rule',
+                     'set helper_command in the [cinder_sys_admin] section',
+                     '--nodevice-scan'):
+            self.assertIn(step, warning['fix'])
+        self.assertNotIn('ocfs2-tools', warning['message'] + warning['fix'])
+        # The scan is not tried: it would fail as "not installed".
+        privsep.detect_ocfs2_filesystems.assert_not_called()
+        self.start_privsep.assert_not_called()
+
+    def test_status_tools_not_installed(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.access.return_value = dataclasses.replace(AS_ROOT, tools=None)
+        code, document = self.run_json()
+        self.assertEqual((1, ['ocfs2-tools-missing']),
+                         (code, codes(document)))
+        self.assertIn('Install the ocfs2-tools package',
+                      document['warnings'][0]['fix'])
+        privsep.detect_ocfs2_filesystems.assert_not_called()
+
+    def test_status_not_root_with_root_helper(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.access.return_value = AS_CINDER
+        code, document = self.run_json()
+        self.assertEqual((0, [], test_o2cb.LUN1),
+                         (code, codes(document), document['luns'][0]['uuid']))
+        self.start_privsep.assert_called_once_with([self.conf])
+
+    def test_status_no_device_scan_needs_no_root(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.access.return_value = dataclasses.replace(
+            AS_CINDER, tools=None, helper_path=None)
+        code, document = self.run_json('--nodevice-scan')
+        self.assertEqual((0, []), (code, codes(document)))
+        self.access.assert_not_called()
+
+    def test_probe_as_root(self):
+        which = self.mock_object(status, '_which', return_value=TOOLS)
+        self.mock_object(status.os, 'geteuid', return_value=0)
+        self.assertEqual(AS_ROOT, status.probe_root_access([]))
+        which.assert_called_once_with('mounted.ocfs2',
+                                      ('/usr/local/sbin', '/usr/sbin',
+                                       '/sbin'))
+
+    @ddt.data(
+        ('', ROOT_HELPER, "cinder's default, with rootwrap_config of "
+                          "cinder.conf"),
+        ('[DEFAULT]\nrootwrap_config = /etc/cinder/rw.conf\n',
+         ('sudo', 'cinder-rootwrap', '/etc/cinder/rw.conf', 'privsep-helper'),
+         "cinder's default, with rootwrap_config of cinder.conf"),
+        ('[cinder_sys_admin]\nhelper_command = doas privsep-helper\n',
+         ('doas', 'privsep-helper'),
+         'helper_command in the [cinder_sys_admin] section of cinder.conf'),
+    )
+    @ddt.unpack
+    def test_probe_not_root(self, conf_text, helper, origin):
+        conf = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'cinder.conf')
+        with open(conf, 'w', encoding='utf-8') as conf_file:
+            conf_file.write(conf_text)
+        self.mock_object(status, '_which', side_effect=lambda program,
+                         extra=(): None if program == helper[0] else TOOLS)
+        self.mock_object(status.os, 'geteuid', return_value=997)
+        self.mock_object(status, '_user_name', return_value='cinder')
+        self.assertEqual(
+            status.RootAccess(euid=997, user='cinder', tools=TOOLS,
+                              helper=helper, helper_origin=origin,
+                              helper_path=None),
+            status.probe_root_access([conf]))
+
+    def test_which_looks_in_sbin(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        program = os.path.join(directory, 'mounted.ocfs2')
+        with open(program, 'w', encoding='utf-8') as script:
+            script.write('#!/bin/sh\n')
+        os.chmod(program, 0o755)
+        self.useFixture(fixtures.EnvironmentVariable('PATH', '/nonexistent'))
+        self.assertEqual((None, program),
+                         (status._which('mounted.ocfs2'),
+                          status._which('mounted.ocfs2', (directory,))))
+
+
+class StatusVersionHelpTestCase(StatusTestCase):
+
+    def test_status_version(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        self.mock_object(status.config_check, 'package_version',
+                         return_value='1.3.0')
+        code, output = self.run_main('--version')
+        self.assertEqual((0, '1.3.0\n'), (code, output))
+
+    def test_status_help_lists_exit_codes(self):
+        self.make_tree(CAPTURED + 'local-heartbeat-node1')
+        code, output = self.run_main('--help')
+        text = ' '.join(output.split())
+        self.assertEqual(0, code)
+        self.assertIn('--version', output)
+        for exit_code, meaning in ((status.EXIT_HEALTHY, 'healthy'),
+                                   (status.EXIT_ATTENTION, 'needs attention'),
+                                   (status.EXIT_USAGE, 'usage error')):
+            self.assertIn('%d %s' % (exit_code, meaning), text)
+        self.assertIn('Exit codes: 0 healthy (the cluster is online and '
+                      'there is no warning; also after --help and '
+                      '--version)', text)
+
+    def test_doc_lists_the_same_exit_codes(self):
+        doc = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__))))),
+            'doc', 'source', 'status.rst')
+        with open(doc, encoding='utf-8') as source:
+            text = ' '.join(source.read().split())
+        for exit_code, meaning in ((status.EXIT_HEALTHY, 'healthy'),
+                                   (status.EXIT_ATTENTION,
+                                    'something needs attention'),
+                                   (status.EXIT_USAGE, 'usage error')):
+            self.assertIn('**%d** %s' % (exit_code, meaning), text)
