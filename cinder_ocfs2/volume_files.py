@@ -289,9 +289,39 @@ def _copy_into(execute, source, target, use_reflink):
             except reflink.ReflinkUnsupported:
                 pass
     os.truncate(target, os.stat(source).st_size)
-    execute('qemu-img', 'convert', '-n', '-f', 'raw', '-O', 'raw',
-            source, target)
+    execute('qemu-img', 'convert', '-n', *direct_io_flags(source, target),
+            '-f', 'raw', '-O', 'raw', source, target)
     return 'full copy'
+
+
+def supports_direct_io(path):
+    """Whether the filesystem holding path opens it with O_DIRECT."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except OSError as error:
+        if error.errno == errno.EINVAL:
+            return False
+        raise
+    os.close(fd)
+    return True
+
+
+def direct_io_flags(source, target):
+    """qemu-img convert's cache flags for a full copy of source to target.
+
+    Through the page cache a copy first fills the cache and then waits for
+    the flush, and every page it touched must later be dropped cluster-wide;
+    with O_DIRECT (``-T none`` reading, ``-t none`` writing) qemu-img streams
+    straight to the LUN: 1 GiB in 17.8 s against 41.5 s on the lab
+    (doc/source/benchmarks.rst). A filesystem without O_DIRECT (tmpfs, for
+    example) gets the page cache for that side.
+    """
+    flags = []
+    if supports_direct_io(source):
+        flags += ['-T', 'none']
+    if supports_direct_io(target):
+        flags += ['-t', 'none']
+    return flags
 
 
 def has_qcow2_header(path):

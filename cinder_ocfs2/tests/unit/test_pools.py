@@ -28,7 +28,7 @@ GiB = 1024 ** 3
 
 class PoolsTestCase(testtools.TestCase):
 
-    def test_read_capacity_counts_volume_and_snapshot_files_only(self):
+    def test_read_capacity_counts_volume_files_by_name(self):
         lun = self.useFixture(fixtures.TempDir()).path
         sizes = {VOLUME: 3 * GiB, SNAPSHOT: GiB,
                  VOLUME + '.info': 100, VOLUME + '.' + SNAPSHOT[9:]: 5 * GiB,
@@ -36,30 +36,27 @@ class PoolsTestCase(testtools.TestCase):
         for name, size in sizes.items():
             with open(os.path.join(lun, name), 'wb') as f:
                 f.truncate(size)
-        os.mkdir(os.path.join(lun, 'volume-%s' % ('3' * 8 + '-3333-3333-'
-                                                  '3333-' + '3' * 12)))
         capacity = pools.read_capacity(lun)
-        self.assertEqual(4 * GiB, capacity.provisioned)
         self.assertEqual(1, capacity.volume_count)
         stats = os.statvfs(lun)
         self.assertEqual(stats.f_blocks * stats.f_frsize, capacity.total)
+        self.assertEqual(stats.f_bavail * stats.f_frsize, capacity.free)
 
-    def test_read_capacity_file_deleted_during_the_listing(self):
+    def test_read_capacity_stats_no_volume_file(self):
+        # On OCFS2 a stat takes the inode's cluster lock: the refresh
+        # must read names only. Entries here fail on any inode access.
         lun = self.useFixture(fixtures.TempDir()).path
-        for name in (VOLUME, SNAPSHOT):
-            with open(os.path.join(lun, name), 'wb') as f:
-                f.truncate(GiB)
-        real_scandir = os.scandir
-
-        def scandir_then_delete(path):
-            entries = list(real_scandir(path))
-            os.unlink(os.path.join(lun, SNAPSHOT))  # by another node
-            return mock.MagicMock(__enter__=lambda _self: iter(entries))
-        self.useFixture(fixtures.MonkeyPatch('os.scandir',
-                                             scandir_then_delete))
-        capacity = pools.read_capacity(lun)
-        self.assertEqual((GiB, 1), (capacity.provisioned,
-                                    capacity.volume_count))
+        entry = mock.Mock(spec=['name', 'stat', 'is_file', 'is_dir'])
+        entry.name = VOLUME
+        entry.stat.side_effect = AssertionError('stat of a volume file')
+        entry.is_file.side_effect = AssertionError('stat of a volume file')
+        entry.is_dir.side_effect = AssertionError('stat of a volume file')
+        scandir = mock.MagicMock()
+        scandir.return_value.__enter__.return_value = iter([entry] * 3)
+        self.useFixture(fixtures.MonkeyPatch('os.scandir', scandir))
+        self.useFixture(fixtures.MonkeyPatch(
+            'os.stat', mock.Mock(side_effect=AssertionError('os.stat'))))
+        self.assertEqual(3, pools.read_capacity(lun).volume_count)
 
     def test_pool_stats(self):
         config = mock.Mock(reserved_percentage=5,
@@ -67,13 +64,14 @@ class PoolsTestCase(testtools.TestCase):
                            ocfs2_sparse_volumes=True,
                            ocfs2_volume_format='raw')
         capacity = pools.Capacity(total=100 * GiB, free=25 * GiB,
-                                  provisioned=300 * GiB, volume_count=7)
+                                  volume_count=7)
         stats = pools.pool_stats('lun1', capacity, config, reflink=True,
                                  extra={'backend_state': 'up'})
         self.assertEqual('lun1', stats['pool_name'])
         self.assertEqual(100.0, stats['total_capacity_gb'])
         self.assertEqual(25.0, stats['free_capacity_gb'])
-        self.assertEqual(300.0, stats['provisioned_capacity_gb'])
+        # cinder's scheduler takes allocated_capacity_gb instead.
+        self.assertNotIn('provisioned_capacity_gb', stats)
         self.assertEqual(5, stats['reserved_percentage'])
         self.assertEqual(20.0, stats['max_over_subscription_ratio'])
         self.assertTrue(stats['thin_provisioning_support'])
@@ -88,7 +86,7 @@ class PoolsTestCase(testtools.TestCase):
                            max_over_subscription_ratio=1.0,
                            ocfs2_sparse_volumes=False,
                            ocfs2_volume_format='raw')
-        stats = pools.pool_stats('lun1', pools.Capacity(GiB, GiB, 0, 0),
+        stats = pools.pool_stats('lun1', pools.Capacity(GiB, GiB, 0),
                                  config, reflink=False)
         self.assertFalse(stats['thin_provisioning_support'])
         self.assertTrue(stats['thick_provisioning_support'])

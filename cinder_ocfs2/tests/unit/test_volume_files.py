@@ -127,6 +127,43 @@ class VolumeFilesTestCase(testtools.TestCase):
         self.assertEqual(0o600, stat.S_IMODE(info.st_mode))
         self.assertLess(info.st_blocks * 512, 4 * MiB)
 
+    @testtools.skipIf(_qemu_img_missing(), 'qemu-img is not installed')
+    def test_copy_raw_full_copy_bypasses_the_page_cache(self):
+        with open(self.path, 'wb') as source:
+            source.write(b'direct' * 1000)
+        target = os.path.join(self.dir, 'volume-2')
+        calls = []
+
+        def recording(*cmd, **kwargs):
+            calls.append(cmd)
+            return processutils.execute(*cmd, **kwargs)
+        volume_files.copy_raw(recording, self.path, target, 0o660,
+                              use_reflink=False)
+        # The test LUN is a directory of the host's filesystem, which
+        # takes O_DIRECT (ext4, xfs; not tmpfs).
+        self.assertEqual(['-T', 'none', '-t', 'none'],
+                         list(calls[0][3:7]))
+        with open(target, 'rb') as copy:
+            self.assertEqual(b'direct' * 1000, copy.read(6000))
+
+    def test_direct_io_falls_back_where_refused(self):
+        target = os.path.join(self.dir, 'volume-2')
+        open(self.path, 'w').close()
+        open(target, 'w').close()
+        real_open = os.open
+
+        def no_direct_on_target(path, flags, *args):
+            if path == target and flags & os.O_DIRECT:
+                raise OSError(errno.EINVAL, 'Invalid argument')
+            return real_open(path, flags, *args)
+        with mock.patch('os.open', side_effect=no_direct_on_target):
+            self.assertEqual(['-T', 'none'],
+                             volume_files.direct_io_flags(self.path, target))
+
+    def test_direct_io_probe_other_errors_raise(self):
+        self.assertRaises(FileNotFoundError, volume_files.supports_direct_io,
+                          os.path.join(self.dir, 'missing'))
+
     def test_copy_raw_failure_leaves_nothing(self):
         target = os.path.join(self.dir, 'volume-2')
 
