@@ -28,6 +28,7 @@ import os
 import pathlib
 import string
 
+from cinder_ocfs2.tests.functional.lab import agent
 from cinder_ocfs2.tests.functional.lab import config
 
 # The ports the guests use: MariaDB, RabbitMQ, Redis, keystone (and its
@@ -48,6 +49,10 @@ GUEST_ETC = '/lab/cinder'
 # Backups land in the backup node's exchange folder: visible from the host,
 # and outside the LUNs the driver owns.
 BACKUP_PATH = '/lab/backups'
+# cinder downloads an image here before writing it into a volume: the
+# node's own disk (the lab's scratch disk, ext4), not the guest's root,
+# which is RAM (a 1 GiB image did not fit).
+CONVERSION_DIR = config.SCRATCH_MOUNT
 
 BACKEND_SECTION = """
 [{backend}]
@@ -73,6 +78,9 @@ backup_posix_path = {backup_path}
 # The chunked backup drivers read a whole chunk into memory; the default
 # (~1.9 GB for posix) does not fit in a lab guest.
 backup_file_size = 67108864
+# A raw image is downloaded whole before it is written into the volume:
+# real disk space of the node's own, sized for the largest image.
+image_conversion_dir = {conversion_dir}
 # zlib costs as much CPU as the checksums (14 s per 64 MiB each in a busy
 # TCG guest); the target folder is local and cheap to write.
 backup_compression_algorithm = none
@@ -112,6 +120,7 @@ class GuestCinder:
             CINDER_EXTRA_DEFAULT=DEFAULT_EXTRA.format(
                 node=node, cluster=CINDER_CLUSTER,
                 backends=','.join(BACKENDS), backup_path=BACKUP_PATH,
+                conversion_dir=CONVERSION_DIR,
                 internal_project=internal_tenant[0],
                 internal_user=internal_tenant[1]),
             CINDER_EXTRA_SECTIONS=''.join(
@@ -137,6 +146,26 @@ class GuestCinder:
         spawned = self.lab.spawn(node, line, log_name=binary)
         self.spawned.append(spawned)
         return spawned
+
+    def to_json(self):
+        """The spawned services, for restore() in another process."""
+        return [{'node': s.node, 'name': s.name, 'pid': s.pid,
+                 'log': str(s.log), 'exit_file': str(s.exit_file)}
+                for s in self.spawned]
+
+    def restore(self, records):
+        """Take over services another process started (to_json())."""
+        self.spawned = [agent.Spawned(
+            node=r['node'], name=r['name'], pid=r['pid'],
+            log=pathlib.Path(r['log']),
+            exit_file=pathlib.Path(r['exit_file'])) for r in records]
+
+    def running(self, spawned):
+        """True if spawned still runs in its guest (by its PID there)."""
+        if spawned.exit_code() is not None:
+            return False
+        return self.lab.run(spawned.node, 'kill -0 %d' % spawned.pid,
+                            timeout=15).exit_code == 0
 
     def dead(self):
         """The spawned services that have exited, with their exit codes."""

@@ -54,6 +54,20 @@ running() {
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
+# refuse_if_running: die if any service of a deployment (the walkthrough's,
+# tempest's, the demo's) runs: one deployment at a time, and never a fresh
+# state or a venv reinstall under a running one.
+refuse_if_running() {
+    local pidfile
+    for pidfile in "$STACK_RUN"/*.pid; do
+        [ -e "$pidfile" ] || continue
+        running "$(basename "$pidfile" .pid)" \
+            && die "a deployment is running ($pidfile): stop it first" \
+                "(tools/demo down, or tools/stack/stack down)"
+    done
+    return 0
+}
+
 # start_daemon NAME COMMAND...: run COMMAND in its own session, output to
 # $STACK_LOGS/NAME.log, PID recorded in $STACK_RUN/NAME.pid.
 start_daemon() {

@@ -11,25 +11,15 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-# Sourced by tools/walkthrough and tools/tempest: a fresh deployment state
-# (the previous logs are kept in $STACK_LOGS.previous) and the environment
-# the Python side reads.
+# Sourced by tools/walkthrough, tools/tempest and `tools/demo up`: a fresh
+# deployment state (the previous logs are kept in $STACK_LOGS.previous) and
+# the environment the Python side reads (env.sh).
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-for pidfile in "$STACK_RUN"/*.pid; do
-    [ -e "$pidfile" ] || continue
-    running "$(basename "$pidfile" .pid)" \
-        && die "the stack is running ($pidfile): run tools/stack/stack down first"
-done
+refuse_if_running
 rm -rf "$STACK_DATA" "$STACK_ETC" "$STACK_RUN" "$STACK_LOGS.previous"
 [ -d "$STACK_LOGS" ] && mv "$STACK_LOGS" "$STACK_LOGS.previous"
 mkdir -p "$STACK_LOGS"
 
-export STACK_VENV STACK_STATE STACK_LOGS STACK_DATA STACK_PASSWORD MYSQL_SOCKET
-export MYSQL_PORT RABBIT_PORT MEMCACHED_PORT REDIS_PORT KEYSTONE_PORT GLANCE_PORT CINDER_PORT
-admin_env
-# The lab's Python package from this checkout; the guests run the driver
-# installed in the venv, as a site does.
-export PYTHONPATH="$STACK_TOOLS:$REPO_ROOT"
-export PYTHONWARNINGS=ignore::DeprecationWarning
+. "$STACK_TOOLS/env.sh"

@@ -25,6 +25,7 @@ import shlex
 import time
 
 import consistency
+import deployment
 import guest
 from openstack_cli import Cloud
 from transcript import StepFailed
@@ -44,7 +45,15 @@ SPARE = 'lun4'
 # The second backend (guest.BACKENDS), and its volume type.
 SECOND = 'ocfs2-b'
 # A second type of the first backend, with the same extra specs.
-GOLD = 'ocfs2-gold'
+GOLD = deployment.GOLD_TYPE
+# A raw image of real size: cinder downloads all of it to the node's
+# image_conversion_dir before writing the volume.  Known bytes at the
+# start and 1 MiB before the end, zeroes (a hole) in between.
+BIG_IMAGE = 'ocfs2-2gib-image'
+BIG_SIZE = 2 * 1024 ** 3
+BIG_HEAD = 'cinder-ocfs2 2 GiB image, first bytes'
+BIG_TAIL = 'cinder-ocfs2 2 GiB image, 1 MiB before the end'
+BIG_TAIL_OFFSET = BIG_SIZE - 1024 ** 2
 IN_PLACE = ('vol-retype-a', 'vol-retype-b')
 # How `openstack volume show` names a volume's migration status (admin).
 MIGSTAT = 'os-vol-mig-status-attr:migstat'
@@ -61,8 +70,8 @@ class Scenario:
         self.attachment = None
         self.cloud = Cloud(transcript)
         self.mysql_socket = env['MYSQL_SOCKET']
-        self.glance_images = (pathlib.Path(env['STACK_DATA']) / 'glance' /
-                              'images')
+        self.stack_data = pathlib.Path(env['STACK_DATA'])
+        self.glance_images = self.stack_data / 'glance' / 'images'
 
     # --- helpers
 
@@ -162,6 +171,7 @@ class Scenario:
         self.unmanage_and_manage()
         self.image_round_trip()
         self.image_cache()
+        self.image_of_real_size()
         self.spare_lun()
         self.lun_read_only_on_one_node()
         self.check_consistency('with every volume still there')
@@ -179,11 +189,7 @@ class Scenario:
         self.t.check(clusters == wanted,
                      'both nodes serve each backend, as clusters %s'
                      % ', '.join(sorted(wanted)))
-        for backend in guest.BACKENDS:
-            self.cloud.openstack('volume', 'type', 'create', '--property',
-                                 'volume_backend_name=%s' % backend, backend)
-        self.cloud.openstack('volume', 'type', 'create', '--property',
-                             'volume_backend_name=%s' % TYPE, GOLD)
+        deployment.create_volume_types(self.cloud)
 
     def pools_per_lun(self):
         self.t.section('one pool per mounted LUN')
@@ -410,6 +416,69 @@ class Scenario:
                      'the driver made vol-from-cache from the cached '
                      'image-volume by reflink')
 
+    def image_of_real_size(self):
+        self.t.section('volume from a 2 GiB raw image: downloaded whole '
+                       'into the node\'s conversion disk, read on the '
+                       'other node')
+        started = time.monotonic()
+        source = self.stack_data / 'image-2gib.raw'
+        write_big_image(source)
+        self.t.note('made %s: %d bytes, %r at 0 and %r at %d, zeroes '
+                    'between (sparse: nothing downloaded, not in the repo)'
+                    % (source, BIG_SIZE, BIG_HEAD, BIG_TAIL,
+                       BIG_TAIL_OFFSET))
+        try:
+            self.cloud.openstack('image', 'create', '--disk-format', 'raw',
+                                 '--container-format', 'bare', '--file',
+                                 str(source), BIG_IMAGE)
+            self.cloud.wait('image', BIG_IMAGE, 'active')
+        finally:
+            source.unlink()
+        uploaded = time.monotonic()
+        vol = self.create_volume('vol-2gib-image', '--type', TYPE,
+                                 '--image', BIG_IMAGE, size=2)
+        created = time.monotonic()
+        made_on = vol['os-vol-host-attr:host'].partition('@')[0]
+        other = next(node for node, _ in deployment.NODES
+                     if node != made_on)
+        path = self.path_of('vol-2gib-image')
+        size = int(self.guest(other, 'stat -c %%s %s' % path))
+        self.t.check(size == BIG_SIZE, 'the volume file is 2 GiB (%d '
+                     'bytes), made by %s' % (size, made_on))
+        self.expect_text(other, path, BIG_HEAD)
+        tail = self.guest(other, 'dd if=%s bs=1M skip=%d count=1 '
+                          'status=none | head -c %d'
+                          % (path, BIG_TAIL_OFFSET // 1024 ** 2,
+                             len(BIG_TAIL)))
+        self.t.check(tail == BIG_TAIL, '%s holds %r at %d (read on %s)'
+                     % (path, BIG_TAIL, BIG_TAIL_OFFSET, other))
+        conversion = guest.CONVERSION_DIR
+        mounted = self.guest(made_on, 'findmnt -n -o FSTYPE,SOURCE,SIZE %s'
+                             % conversion).split()
+        left = self.guest(made_on, 'ls -A %s' % conversion).split()
+        self.t.check(mounted[:1] == ['ext4'] and left == ['lost+found'],
+                     '%s on %s is the node\'s own disk (%s), and cinder '
+                     'left no download there'
+                     % (conversion, made_on, ' '.join(mounted)))
+        # Delete the volume, its image-volume cache entry and the image:
+        # the project's quota is 10 volumes, and the later steps need room.
+        image_id = self.cloud.show('image', BIG_IMAGE)['id']
+        cached = [item['ID'] for item in self.cloud.openstack_json(
+            'volume', 'list', '--all-projects', '--name',
+            'image-%s' % image_id, quiet=True)]
+        self.t.note('the image-volume cache entry: %s'
+                    % (', '.join(cached) or 'none'))
+        names = ['vol-2gib-image'] + cached
+        self.cloud.openstack('volume', 'delete', *names)
+        for name in names:
+            self.cloud.wait_gone('volume', name)
+        self.cloud.openstack('image', 'delete', BIG_IMAGE)
+        self.cloud.wait_gone('image', BIG_IMAGE)
+        self.t.note('2 GiB image: upload to glance %.0fs, volume from it '
+                    '%.0fs, the whole step %.0fs'
+                    % (uploaded - started, created - uploaded,
+                       time.monotonic() - started))
+
     def backup_restore(self):
         self.t.section('backup of the attached volume (--force), restore')
         vol1 = self.cloud.show('volume', 'vol1')['id']
@@ -571,6 +640,15 @@ class Scenario:
         for name in names:
             self.cloud.wait_gone('volume', name)
         self.cloud.openstack('volume', 'list', '--all-projects')
+
+
+def write_big_image(path):
+    """BIG_SIZE bytes, sparse: BIG_HEAD at 0, BIG_TAIL at BIG_TAIL_OFFSET."""
+    with open(path, 'wb') as image:
+        image.write(BIG_HEAD.encode())
+        image.seek(BIG_TAIL_OFFSET)
+        image.write(BIG_TAIL.encode())
+        image.truncate(BIG_SIZE)
 
 
 def _find_key(data, key):

@@ -57,6 +57,9 @@ def build_parser():
                     help='host ports on 127.0.0.1 a guest reaches at '
                     '10.0.2.100:PORT')
     up.add_argument('--memory', type=int, default=1536, metavar='MIB')
+    up.add_argument('--scratch', type=int, default=0, metavar='MIB',
+                    help='give each node a disk of its own, ext4, mounted '
+                    'at %s (default: none)' % config.SCRATCH_MOUNT)
     up.add_argument('--root-cache', choices=('loose', 'mmap', 'none'),
                     default='loose',
                     help='9p cache mode of the host root in the guests')
@@ -97,7 +100,7 @@ def do_up(args):
         fresh_paths=(lab_module.PROJECT_ROOT,) + tuple(args.fresh))
     lab.up(luns=args.luns, mounted=args.mounted, heartbeat=args.heartbeat,
            forwards=args.forward, memory_mb=args.memory,
-           lun_size_mb=args.lun_size)
+           lun_size_mb=args.lun_size, scratch_mb=args.scratch)
     print('lab up in %s' % lab.paths.run_dir)
     for step, seconds in lab.timings:
         print('  %-48s %6.1f s' % (step, seconds))

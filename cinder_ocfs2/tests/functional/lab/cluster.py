@@ -43,7 +43,7 @@ def hosts_file(nodes=config.NODES):
     return '\n'.join(lines) + '\n'
 
 
-def node_env(node, forwards, fresh_paths=()):
+def node_env(node, forwards, fresh_paths=(), scratch=False):
     """Shell variables the guest's /init reads from /lab/node.env."""
     prefix = config.CLUSTER_PREFIX_LENGTH
     values = {
@@ -55,9 +55,23 @@ def node_env(node, forwards, fresh_paths=()):
         'LAB_MOUNT_BASE': config.MOUNT_BASE,
         # Mounted from 9p tags fresh0, fresh1... in this order.
         'LAB_FRESH_PATHS': ':'.join(str(path) for path in fresh_paths),
+        # Where /init mounts the node's scratch disk; empty without one.
+        'LAB_SCRATCH_MOUNT': config.SCRATCH_MOUNT if scratch else '',
     }
     return ''.join('%s=%s\n' % (key, shlex.quote(value))
                    for key, value in values.items())
+
+
+def format_scratch(image):
+    """argv formatting a node's scratch disk image on the host.
+
+    ext4, as a site's local disk; the inode tables and the journal are
+    written now (the image is sparse, so only ~70 MiB of it), so the guest
+    kernel has no lazy initialisation to do under TCG; no blocks reserved
+    for root, whose services are the only users.
+    """
+    return ['mkfs.ext4', '-q', '-F', '-m', '0', '-L', config.SCRATCH_SERIAL,
+            '-E', 'lazy_itable_init=0,lazy_journal_init=0', str(image)]
 
 
 def o2cb_defaults(cluster=config.CLUSTER_NAME):

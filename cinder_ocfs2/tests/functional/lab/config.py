@@ -37,6 +37,12 @@ DEFAULT_RUN_DIR = '/var/tmp/cinder-ocfs2-lab/run'
 CLUSTER_NAME = 'labcluster'
 # Where a site mounts its LUNs; the mount directory's name is the pool name.
 MOUNT_BASE = '/var/lib/cinder/ocfs2'
+# A disk of each node's own (not shared), formatted ext4 at every up and
+# mounted here at boot: where a site keeps cinder's image_conversion_dir,
+# on real disk space rather than the guest's RAM-backed root.
+SCRATCH_MOUNT = '/var/lib/cinder/conversion'
+# Its virtio serial (/dev/disk/by-id/virtio-scratch) and file system label.
+SCRATCH_SERIAL = 'scratch'
 # The only address a guest may reach on its forwarding NIC: qemu's user
 # network turns a connection to it into one to 127.0.0.1 on the host.
 FORWARD_HOST_ADDRESS = '10.0.2.100'
@@ -110,6 +116,9 @@ class LabSpec:
     forwards: tuple = ()
     # Guest memory.
     memory_mb: int = 1536
+    # Size in MiB of each node's own scratch disk (a sparse file on the
+    # host, ext4, mounted at SCRATCH_MOUNT); 0 for none.
+    scratch_mb: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, 'heartbeat', Heartbeat(self.heartbeat))
@@ -136,6 +145,9 @@ class LabSpec:
                 raise ValueError('bad port to forward: %r' % port)
         if self.memory_mb < 256:
             raise ValueError('memory_mb must be at least 256')
+        if self.scratch_mb and self.scratch_mb < 64:
+            raise ValueError('scratch_mb must be 0 (no scratch disk) or at '
+                             'least 64, not %r' % self.scratch_mb)
 
     @property
     def lun_names(self):
@@ -179,6 +191,10 @@ class Paths:
 
     def lun_image(self, name):
         return self.run_dir / ('%s.img' % name)
+
+    def scratch_image(self, node):
+        """The node's own scratch disk (not shared with the other)."""
+        return self.run_dir / ('scratch-%s.img' % node)
 
     @property
     def state_file(self):

@@ -41,6 +41,8 @@ MODULES = (
     'overlay', 'configfs', 'jbd2', 'quota_tree', 'crc32c_generic',
     'ocfs2_stackglue', 'ocfs2_nodemanager', 'ocfs2_dlm', 'ocfs2_dlmfs',
     'ocfs2_stack_o2cb', 'ocfs2',
+    # The nodes' own scratch disks (config.SCRATCH_MOUNT).
+    'ext4',
 )
 # busybox applets /init uses (symlinks in /bin).
 APPLETS = ('sh', 'mount', 'umount', 'mkdir', 'insmod', 'chroot', 'cat',

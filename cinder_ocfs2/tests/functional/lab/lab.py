@@ -19,10 +19,11 @@
         cluster.run('node1', 'mount -t ocfs2').check()
 
 ``up()`` prepares the kernel and initramfs (cached), creates the LUN
-images, boots both guests, formats the LUNs from node1, brings the o2cb
-cluster online on both nodes and mounts the chosen LUNs.  ``down()`` (also
-run by the context manager, on errors and on SIGTERM) powers both guests
-off cleanly and kills whatever qemu it started that is left.  A lab left
+images (and, if asked, each node's own ext4 scratch disk), boots both
+guests, formats the LUNs from node1, brings the o2cb cluster online on
+both nodes and mounts the chosen LUNs.  ``down()`` (also run by the
+context manager, on errors and on SIGTERM) powers both guests off cleanly
+and kills whatever qemu it started that is left.  A lab left
 running by ``ocfs2-lab up`` is reused with ``Lab.attach()``.
 """
 
@@ -38,6 +39,7 @@ import time
 
 from cinder_ocfs2.tests.functional.lab import agent
 from cinder_ocfs2.tests.functional.lab import cluster
+from cinder_ocfs2.tests.functional.lab import command
 from cinder_ocfs2.tests.functional.lab import config
 from cinder_ocfs2.tests.functional.lab import errors
 from cinder_ocfs2.tests.functional.lab import initramfs
@@ -101,11 +103,16 @@ class Lab:
     # --- bringing the lab up
 
     def up(self, luns=4, mounted=None, heartbeat='local', forwards=(),
-           memory_mb=1536, lun_size_mb=2048):
-        """Boot the cluster; on any failure power off and raise."""
+           memory_mb=1536, lun_size_mb=2048, scratch_mb=0):
+        """Boot the cluster; on any failure power off and raise.
+
+        scratch_mb: give each node a disk of its own of that size, ext4,
+        mounted at config.SCRATCH_MOUNT (0: none).
+        """
         spec = config.LabSpec(luns=luns, mounted=mounted,
                               heartbeat=heartbeat, forwards=tuple(forwards),
-                              memory_mb=memory_mb, lun_size_mb=lun_size_mb)
+                              memory_mb=memory_mb, lun_size_mb=lun_size_mb,
+                              scratch_mb=scratch_mb)
         with self.run_folder.lock():
             running = self.run_folder.running_vms()
             if running:
@@ -134,7 +141,8 @@ class Lab:
         with self._step('initramfs'):
             image = initramfs.prepare_initramfs(guest_kernel,
                                                 self.paths.cache_dir)
-        with self._step('run folder and LUN images'):
+        with self._step('run folder and LUN images%s' % (
+                ', scratch disks' if spec.scratch_mb else '')):
             self._prepare_run_dir(spec)
         with self._step('boot both VMs (agent ready)'):
             self._boot(spec, guest_kernel, image)
@@ -161,11 +169,18 @@ class Lab:
         run_dir = self.paths.run_dir
         run_dir.mkdir(parents=True, exist_ok=True)
         self.run_folder.clear()
-        rundir.remove_in_background(run_dir,
-                                    list(run_dir.glob('lun*.img')))
+        rundir.remove_in_background(
+            run_dir, list(run_dir.glob('lun*.img')) +
+            list(run_dir.glob('scratch-*.img')))
         for name in spec.lun_names:
             with open(self.paths.lun_image(name), 'wb') as image:
                 image.truncate(spec.lun_size_mb * 1024 * 1024)
+        if spec.scratch_mb:
+            for node in config.NODES:
+                path = self.paths.scratch_image(node)
+                with open(path, 'wb') as image:
+                    image.truncate(spec.scratch_mb * 1024 * 1024)
+                command.run_host(cluster.format_scratch(path), timeout=120)
         for node in config.NODES:
             node_dir = self.paths.node_dir(node)
             if node_dir.exists():
@@ -175,7 +190,8 @@ class Lab:
             shutil.copyfile(initramfs.GUEST_DIR / 'stage2.sh',
                             exchange / 'stage2.sh')
             (exchange / 'node.env').write_text(
-                cluster.node_env(node, spec.forwards, self.fresh_paths))
+                cluster.node_env(node, spec.forwards, self.fresh_paths,
+                                 scratch=bool(spec.scratch_mb)))
             (exchange / 'hosts').write_text(cluster.hosts_file())
             (exchange / 'o2cb.default').write_text(cluster.o2cb_defaults())
 
@@ -192,7 +208,9 @@ class Lab:
             cluster_socket=self.paths.cluster_socket,
             cluster_listen=node is config.NODES[0],
             forwards=spec.forwards, root_cache=self.root_cache,
-            fresh_paths=self.fresh_paths)
+            fresh_paths=self.fresh_paths,
+            scratch=(self.paths.scratch_image(node) if spec.scratch_mb
+                     else None))
 
     def _boot(self, spec, guest_kernel, image):
         # node1 listens on the VM-to-VM socket, so it starts first.

@@ -12,22 +12,56 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Debian packages the lab needs on the host, installed only if missing."""
+"""Debian packages from bindep.txt, installed only if missing.
 
+bindep.txt at the top of the repository is the one list of system packages;
+each line is ``name [profile ...]``. The lab installs its ``lab`` profile
+when it boots; tools/run-tests and tools/stack/install call this module::
+
+    python3 -m cinder_ocfs2.tests.functional.lab.packages lab test
+"""
+
+import argparse
 import logging
 import os
+import sys
 
 from cinder_ocfs2.tests.functional.lab import command
 from cinder_ocfs2.tests.functional.lab import errors
 
 LOG = logging.getLogger(__name__)
 
-# qemu-utils, fio and cpio are not used by the harness itself, but guests
-# run the host's binaries, so tests and benchmarks in guests find them.
-REQUIRED = ('qemu-system-x86', 'qemu-utils', 'ocfs2-tools', 'busybox-static',
-            'kmod', 'fio', 'cpio', 'iproute2', 'util-linux')
+# The lab's own list is the "lab" profile of bindep.txt.
+BINDEP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      *(['..'] * 4), 'bindep.txt')
 # Seconds apt waits for a lock held by another apt or dpkg.
 APT_LOCK_TIMEOUT = 600
+
+
+def parse_bindep(text, profiles):
+    """Package names of bindep.txt text selected by any of profiles.
+
+    ``fio [lab]`` is selected by the profile ``lab``; a line without a
+    bracket by every profile. Comments and blank lines are skipped.
+    """
+    wanted = set(profiles)
+    names = []
+    for line in text.splitlines():
+        line = line.split('#', 1)[0].strip()
+        if not line:
+            continue
+        name, bracket, selector = line.partition('[')
+        if bracket and not selector.endswith(']'):
+            raise ValueError('bindep.txt: no closing bracket in %r' % line)
+        line_profiles = set(selector[:-1].split()) if bracket else set()
+        if not line_profiles or line_profiles & wanted:
+            names.append(name.strip())
+    return names
+
+
+def required(profiles=('lab',), path=BINDEP):
+    with open(path) as listing:
+        return parse_bindep(listing.read(), profiles)
 
 
 def parse_installed(text):
@@ -64,21 +98,47 @@ def apt_get(*args, timeout=1800):
     return command.run_host(argv, timeout=timeout, check=False, env=apt_env())
 
 
-def ensure_packages(names=REQUIRED):
-    """Install the missing packages among names (idempotent, quick)."""
+def ensure_packages(names=None, recommends=False):
+    """Install the missing packages among names (idempotent, quick).
+
+    names defaults to the lab's profile of bindep.txt.
+    """
+    names = required() if names is None else names
     missing = missing_packages(names)
     if not missing:
         return []
     LOG.info('installing Debian packages: %s', ' '.join(missing))
-    result = apt_get('install', '-y', '--no-install-recommends', *missing)
+    install = ['install', '-y'] + (
+        [] if recommends else ['--no-install-recommends']) + missing
+    result = apt_get(*install)
     if not result.ok:
         # A fresh machine may have no package lists yet.
         apt_get('update')
-        result = apt_get('install', '-y', '--no-install-recommends',
-                         *missing)
+        result = apt_get(*install)
     if not result.ok:
         raise errors.PrerequisiteError(
             reason='apt-get install %s failed (exit %s): %s'
             % (' '.join(missing), result.exit_code,
                result.stderr.strip()[-2000:]))
     return missing
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Install the missing Debian packages of the named '
+                    'bindep.txt profiles.')
+    parser.add_argument('profiles', nargs='+', metavar='PROFILE')
+    parser.add_argument('--with-recommends', action='store_true',
+                        help="also install the packages' recommends")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='== %(message)s')
+    try:
+        ensure_packages(required(args.profiles), args.with_recommends)
+    except errors.PrerequisiteError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -66,6 +66,8 @@ class VmConfig:
     # Host folders mounted again, uncached, at the same path in the guest,
     # so changes made on the host while the guest runs are seen at once.
     fresh_paths: tuple = ()
+    # The node's own scratch disk image (config.SCRATCH_SERIAL), or None.
+    scratch: pathlib.Path = None
 
 
 def _opts(*items):
@@ -105,6 +107,16 @@ def qemu_argv(vm):
                             'id=%s' % name, 'cache=none', 'aio=threads'),
             '-device', _opts('virtio-blk-pci', 'drive=%s' % name,
                              'share-rw=on', 'serial=%s' % name),
+        ]
+    if vm.scratch:
+        # Not shared: the host's page cache may hold its writes, and the
+        # guest's discards punch holes in the sparse file.
+        argv += [
+            '-drive', _opts('file=%s' % vm.scratch, 'format=raw', 'if=none',
+                            'id=scratch', 'cache=writeback', 'aio=threads',
+                            'discard=unmap'),
+            '-device', _opts('virtio-blk-pci', 'drive=scratch',
+                             'serial=%s' % config.SCRATCH_SERIAL),
         ]
     argv += [
         '-netdev', _opts('stream', 'id=cluster',

@@ -165,13 +165,24 @@ class TestSpec(unittest.TestCase):
     def test_invalid(self):
         for kwargs in ({'luns': 0}, {'mounted': ['lun9']},
                        {'forwards': [70000]}, {'heartbeat': 'disk'},
-                       {'memory_mb': 16}):
+                       {'memory_mb': 16}, {'scratch_mb': 10}):
             self.assertRaises(ValueError, config.LabSpec, **kwargs)
+
+    def test_scratch_disk_is_optional(self):
+        self.assertEqual(0, config.LabSpec().scratch_mb)
+        spec = config.LabSpec(scratch_mb=4096)
+        self.assertEqual(4096, spec.to_json()['scratch_mb'])
+        # state.json of a lab started before scratch disks existed.
+        data = config.LabSpec().to_json()
+        del data['scratch_mb']
+        self.assertEqual(0, config.LabSpec(**data).scratch_mb)
 
     def test_paths_from_env(self):
         paths = config.Paths.from_env(environ={config.RUN_ENV: '/r'})
         self.assertEqual(pathlib.Path('/r/node1/lab'),
                          paths.exchange_dir('node1'))
+        self.assertEqual(pathlib.Path('/r/scratch-node2.img'),
+                         paths.scratch_image(config.NODES[1]))
         self.assertEqual(pathlib.Path(config.DEFAULT_CACHE_DIR),
                          paths.cache_dir)
 
@@ -218,6 +229,14 @@ class TestQemuCommandLine(unittest.TestCase):
         line = self.make(fresh_paths=(pathlib.Path('/work/main'),))
         self.assertIn('id=fresh0,path=/work/main', line)
 
+    def test_scratch_disk_private(self):
+        self.assertNotIn('scratch', self.make())
+        line = self.make(scratch=pathlib.Path('/r/scratch-node2.img'))
+        self.assertIn('-drive file=/r/scratch-node2.img,format=raw,if=none,'
+                      'id=scratch,cache=writeback,aio=threads,discard=unmap',
+                      line)
+        self.assertIn('virtio-blk-pci,drive=scratch,serial=scratch ', line)
+
 
 class TestClusterLines(unittest.TestCase):
 
@@ -240,6 +259,26 @@ class TestClusterLines(unittest.TestCase):
         self.assertIn("LAB_FORWARD_MAC=''\n", env)
         self.assertIn("LAB_FRESH_PATHS='/a:/b c'\n", env)
 
+    def test_node_env_scratch(self):
+        self.assertIn("LAB_SCRATCH_MOUNT=''\n",
+                      cluster.node_env(config.NODES[0], ()))
+        self.assertIn('LAB_SCRATCH_MOUNT=/var/lib/cinder/conversion\n',
+                      cluster.node_env(config.NODES[0], (), scratch=True))
+
+    @unittest.skipUnless(os.path.exists('/sbin/mkfs.ext4'), 'needs mkfs.ext4')
+    def test_format_scratch(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            image = pathlib.Path(tmp) / 'scratch.img'
+            with open(image, 'wb') as stream:
+                stream.truncate(64 * 1024 * 1024)
+            command.run_host(cluster.format_scratch(image))
+            # ext4's magic, 0xEF53, at byte 56 of the superblock (1024).
+            with open(image, 'rb') as stream:
+                stream.seek(1024 + 56)
+                self.assertEqual(b'\x53\xef', stream.read(2))
+            # Sparse: the journal and metadata, not the whole disk.
+            self.assertLess(os.stat(image).st_blocks * 512, 32 * 1024 * 1024)
+
     def test_configure_cluster(self):
         line = cluster.configure_cluster()
         self.assertIn('o2cb add-node labcluster node2 --ip 198.51.100.12 '
@@ -247,6 +286,23 @@ class TestClusterLines(unittest.TestCase):
 
 
 class TestSmallParsers(unittest.TestCase):
+
+    def test_parse_bindep(self):
+        text = ('# comment\nkmod [lab]\ngit [test stack]  # why\n\n'
+                'sudo\nchromium [test]\n')
+        self.assertEqual(['kmod', 'sudo'],
+                         packages.parse_bindep(text, ['lab']))
+        self.assertEqual(['git', 'sudo', 'chromium'],
+                         packages.parse_bindep(text, ['test', 'stack']))
+
+    def test_parse_bindep_unclosed_bracket(self):
+        self.assertRaises(ValueError, packages.parse_bindep, 'git [test\n',
+                          ['test'])
+
+    def test_bindep_lab_profile(self):
+        names = packages.required(['lab'])
+        self.assertIn('ocfs2-tools', names)
+        self.assertNotIn('mariadb-server', names)
 
     def test_parse_installed(self):
         self.assertEqual({'kmod'}, packages.parse_installed(
