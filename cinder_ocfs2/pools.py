@@ -106,6 +106,10 @@ def pool_stats(pool, capacity, config, reflink, down_reason=None,
         'sparse_copy_volume': True,
         'reflink_support': reflink,
         'fast_snapshot_support': reflink,
+        # Group snapshots take each member at its own instant (a reflink
+        # writes metadata, so the LUN cannot be frozen around them):
+        # driver_groups refuses group types that ask for consistency.
+        'consistent_group_snapshot_enabled': False,
         'volume_count': capacity.volume_count,
         'pool_state': 'down' if down_reason else 'up',
     }
