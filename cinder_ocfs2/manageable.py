@@ -21,6 +21,17 @@ a guest uses, read as raw by the attach path. Its format is never probed
 with qemu-img (a guest can write an image header into a raw disk); a file
 whose first bytes make oslo's format inspector see an image format such as
 qcow2 or vmdk is refused, with the conversion to run first.
+
+``openstack volume snapshot create --volume <volume> --remote-source
+source-name=<file> <name>`` (``cinder snapshot-manage``) names a file in
+the root directory of the LUN of the snapshot's raw volume, by name or
+absolute path, under the same rules, plus: the file must be on that
+volume's LUN (reverts and volumes from a snapshot copy it by reflink,
+which works only within a LUN), it must have no other hard link (a write
+through the other name would change the snapshot), it must not be larger
+than the volume, and a name of a volume's file (``volume-<id>`` and its
+parts) is never taken. Snapshots of qcow2 volumes are overlays in a
+chain, and are never managed.
 """
 
 import dataclasses
@@ -45,6 +56,13 @@ VOLUME_FILE = re.compile(
 # info file or an overlay of a qcow2 volume.
 VOLUME_PART_FILE = re.compile(
     r'^(snapshot-[0-9a-f-]{36}|volume-[0-9a-f-]{36}\..+)$')
+# snapshot-<uuid>: a raw volume's snapshot, as the driver names it.
+SNAPSHOT_FILE = re.compile(
+    r'^snapshot-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+    r'[0-9a-f]{12})$')
+# A volume's file, or one of its parts (qcow2 info and overlays, the
+# replacement written during a revert): never a snapshot.
+VOLUME_OWNED_FILE = re.compile(r'^volume-[0-9a-f-]{36}(\..*)?$')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,13 +109,8 @@ def pools_holding(existing_ref, luns):
             os.path.lexists(os.path.join(path, source))]
 
 
-def file_name(existing_ref, lun_path):
-    """The name, in the LUN's root, of the file existing_ref points at.
-
-    :param existing_ref: the manage request's reference, whose
-        ``source-name`` is a file name or an absolute path.
-    :param lun_path: the mount point of the pool the volume goes to.
-    """
+def _split_source(existing_ref, lun_path):
+    """(source, directory or None for a bare name, name) of a reference."""
     source = _source(existing_ref)
     if not source:
         raise _invalid(existing_ref, _(
@@ -105,14 +118,11 @@ def file_name(existing_ref, lun_path):
             'of the pool\'s LUN (%s), or its absolute path') % lun_path)
     if os.path.isabs(source):
         directory, name = os.path.split(os.path.normpath(source))
-        if directory != os.path.normpath(lun_path):
-            raise _invalid(existing_ref, _(
-                '%(source)s is not in the root directory of this pool\'s '
-                'LUN (%(lun)s). Move the file there (same filesystem: mv '
-                'is instant), or pass the pool of the LUN it is on in '
-                '--host') % {'source': source, 'lun': lun_path})
-    else:
-        name = source
+        return source, directory, name
+    return source, None, source
+
+
+def _plain_name(existing_ref, source, name):
     if '/' in name or name.startswith('.'):
         raise _invalid(existing_ref, _(
             '%s is not a plain file name; hidden files and '
@@ -120,12 +130,66 @@ def file_name(existing_ref, lun_path):
     return name
 
 
-def unsafe_reason(path, name):
-    """Why the file at path must not be managed, or None.
+def file_name(existing_ref, lun_path):
+    """The name, in the LUN's root, of the file existing_ref points at.
 
-    Checks the kind of file and its name; the format check is separate
-    (see format_problem) because it reads the file.
+    :param existing_ref: the manage request's reference, whose
+        ``source-name`` is a file name or an absolute path.
+    :param lun_path: the mount point of the pool the volume goes to.
     """
+    source, directory, name = _split_source(existing_ref, lun_path)
+    if directory is not None and directory != os.path.normpath(lun_path):
+        raise _invalid(existing_ref, _(
+            '%(source)s is not in the root directory of this pool\'s '
+            'LUN (%(lun)s). Move the file there (same filesystem: mv '
+            'is instant), or pass the pool of the LUN it is on in '
+            '--host') % {'source': source, 'lun': lun_path})
+    return _plain_name(existing_ref, source, name)
+
+
+def snapshot_file_name(existing_ref, volume_id, pool, lun_path, luns):
+    """The name of the file a snapshot manage request points at.
+
+    The file must be in the root directory of the LUN of the snapshot's
+    volume; a file on another LUN is refused saying so.
+
+    :param volume_id: the id of the snapshot's volume, for the messages.
+    :param pool: the volume's pool; lun_path is its LUN's mount point.
+    :param luns: (pool, mount point) pairs of the usable LUNs.
+    """
+    source, directory, name = _split_source(existing_ref, lun_path)
+    lun_path = os.path.normpath(lun_path)
+    others = [(other, os.path.normpath(path)) for other, path in luns
+              if other != pool and os.path.normpath(path) != lun_path]
+    if directory is not None:
+        holders = [other for other, path in others if path == directory]
+    elif '/' in name or name.startswith('.') or os.path.lexists(
+            os.path.join(lun_path, name)):
+        holders = []
+    else:
+        holders = [other for other, path in others
+                   if os.path.lexists(os.path.join(path, name))]
+    if holders:
+        raise _invalid(existing_ref, _(
+            '%(source)s is on the LUN of pool %(other)s, but a snapshot of '
+            'volume %(volume)s must be on that volume\'s LUN (pool '
+            '%(pool)s, %(lun)s): reverts and volumes from the snapshot '
+            'copy it by reflink, which works only within one LUN. Copy it '
+            'into %(lun)s first (between LUNs that is a full copy) and '
+            'manage the copy') % {
+                'source': source, 'other': ', '.join(holders),
+                'volume': volume_id, 'pool': pool, 'lun': lun_path})
+    if directory is not None and directory != lun_path:
+        raise _invalid(existing_ref, _(
+            '%(source)s is not in the root directory of the LUN of volume '
+            '%(volume)s (%(lun)s). Move the file there (within that LUN, '
+            'mv is instant) and manage it by its name') % {
+                'source': source, 'volume': volume_id, 'lun': lun_path})
+    return _plain_name(existing_ref, source, name)
+
+
+def _kind_problem(path):
+    """Why the file at path is no regular file of its own name, or None."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -135,6 +199,18 @@ def unsafe_reason(path, name):
                  'moved into the LUN\'s root directory') % path
     if not stat.S_ISREG(info.st_mode):
         return _('%s is not a regular file') % path
+    return None
+
+
+def unsafe_reason(path, name):
+    """Why the file at path must not be managed, or None.
+
+    Checks the kind of file and its name; the format check is separate
+    (see format_problem) because it reads the file.
+    """
+    reason = _kind_problem(path)
+    if reason:
+        return reason
     if VOLUME_PART_FILE.match(name):
         return _('%s is a snapshot of a cinder volume or part of a qcow2 '
                  'volume, not a volume') % name
@@ -155,6 +231,49 @@ def format_problem(path):
              '-O raw %(path)s <name>.raw') % {'path': path, 'format': found}
 
 
+def snapshot_unsafe_reason(path, name):
+    """Why the file at path must not become a raw volume's snapshot, or None.
+
+    Checks the kind of file, its name, its links and its format; whether a
+    snapshot-<id> name belongs to a cinder snapshot needs cinder's
+    database, and is the caller's check (snapshot_id_of).
+    """
+    reason = _kind_problem(path)
+    if reason:
+        return reason
+    if VOLUME_OWNED_FILE.match(name):
+        return _('%s is named as a cinder volume\'s file or a part of one, '
+                 'and is never taken as a snapshot. If it is no volume\'s '
+                 'file any more, rename it (mv, within the LUN) and manage '
+                 'it by its new name') % name
+    links = os.lstat(path).st_nlink
+    if links > 1:
+        return _('%(path)s has %(links)d hard links: a write through '
+                 'another name would change the snapshot. Make an '
+                 'independent copy (cp --reflink=always %(path)s <name>) '
+                 'and manage that') % {'path': path, 'links': links}
+    return format_problem(path)
+
+
+def snapshot_size_problem(path, volume_id, volume_size_gb):
+    """Why a file is too large to be a snapshot of the volume, or None.
+
+    A snapshot holds its volume's data as it was, and a volume never
+    shrinks: a larger file is no snapshot of it. (cinder also reverts
+    only to a snapshot of the volume's size, and a revert sets the file
+    to the volume's size.)
+    """
+    size = os.lstat(path).st_size
+    if size <= volume_size_gb * units.Gi:
+        return None
+    return _('%(path)s holds %(size)d bytes, more than volume %(volume)s '
+             '(%(gb)d GiB): a volume never shrinks, so this is no snapshot '
+             'of it. Extend the volume first, or manage the file as a '
+             'volume of its own') % {'path': path, 'size': size,
+                                     'volume': volume_id,
+                                     'gb': volume_size_gb}
+
+
 def size_gb(path):
     """The volume size that holds the whole file, in GiB (at least 1)."""
     return max(1, int(math.ceil(os.lstat(path).st_size / float(units.Gi))))
@@ -163,6 +282,12 @@ def size_gb(path):
 def volume_id_of(name):
     """The volume id in a cinder volume file's name, or None."""
     match = VOLUME_FILE.match(name)
+    return match.group(1) if match else None
+
+
+def snapshot_id_of(name):
+    """The snapshot id in a raw snapshot file's name, or None."""
+    match = SNAPSHOT_FILE.match(name)
     return match.group(1) if match else None
 
 
@@ -188,13 +313,55 @@ def candidates(pool, lun_path, managed_names):
     return found
 
 
+def snapshot_candidates(pool, lun_path, managed_names):
+    """Every file in the LUN's root that could be a snapshot, with why not.
+
+    The files of volumes (volume-<id> and its parts) and directories are
+    left out; every other file is listed, snapshot-<id> files and files
+    of other names alike.
+
+    :param managed_names: names of the files of cinder's snapshots.
+    """
+    found = []
+    with os.scandir(lun_path) as entries:
+        names = sorted(entry.name for entry in entries
+                       if not entry.name.startswith('.'))
+    for name in names:
+        path = os.path.join(lun_path, name)
+        if VOLUME_OWNED_FILE.match(name) or (
+                os.path.isdir(path) and not os.path.islink(path)):
+            continue
+        reason = (_('Snapshot already managed.') if name in managed_names
+                  else snapshot_unsafe_reason(path, name))
+        found.append(Candidate(pool=pool, name=name, path=path,
+                               size_gb=size_gb(path),
+                               reason_not_safe=reason))
+    return found
+
+
 def listing_entry(candidate, cinder_id=None):
-    """A candidate in the form of cinder's manageable-volumes API."""
+    """A candidate in the form of cinder's manageable-volumes API.
+
+    extra_info is a dict: cinder turns each entry into a ManageableVolume,
+    whose extra_info field takes only a dict of strings.
+    """
     return {
         'reference': {'source-name': candidate.path},
         'size': candidate.size_gb,
         'safe_to_manage': candidate.safe,
         'reason_not_safe': candidate.reason_not_safe,
         'cinder_id': cinder_id,
-        'extra_info': 'pool %s' % candidate.pool,
+        'extra_info': {'pool': candidate.pool},
     }
+
+
+def snapshot_listing_entry(candidate, cinder_id=None, volume_path=None):
+    """A candidate in the form of cinder's manageable-snapshots API.
+
+    :param volume_path: the file of the snapshot's volume, when cinder
+        manages the snapshot; an unmanaged file does not say which volume
+        it was taken of, so its source_reference names none.
+    """
+    entry = listing_entry(candidate, cinder_id)
+    entry['source_reference'] = {'source-name': volume_path}
+    return entry

@@ -68,6 +68,9 @@ backup_driver = posix
 min_microversion = 3.0
 max_microversion = latest
 volume_size = 1
+# The name an unmanaged snapshot's file keeps (tempest's default is
+# _snapshot-%s).
+manage_snapshot_ref = source-name,snapshot-%s
 # TCG guests: importing and copying take longer than on real hosts.
 build_timeout = 600
 
@@ -80,9 +83,11 @@ extend_volume_with_snapshot = true
 volume_revert = true
 # Attaching needs nova; extending an attached volume too.
 extend_attached_volume = false
-# Volumes: a file in a LUN root, named volume-<id> after an unmanage.
+# Volumes: a file in a LUN root, named volume-<id> after an unmanage;
+# snapshots of raw volumes keep their file, snapshot-<id> (both backends
+# here are raw: a qcow2 backend cannot manage snapshots).
 manage_volume = true
-manage_snapshot = false
+manage_snapshot = true
 multi_backend = {multi_backend}
 replication = false
 consistency_group = false

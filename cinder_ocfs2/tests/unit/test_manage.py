@@ -28,6 +28,7 @@ from oslo_utils import units
 
 from cinder.db import api as db_api
 from cinder import exception as cinder_exception
+from cinder import objects
 from cinder.tests.unit import utils as test_utils
 
 from cinder_ocfs2 import manageable
@@ -244,9 +245,11 @@ class ManageTestCase(test_driver.DriverTestBase):
         self.assertEqual((False, volume.id),
                          (managed['safe_to_manage'], managed['cinder_id']))
         free = by_path[os.path.join(self.lun1, 'free.img')]
-        self.assertEqual((True, 2, None, 'pool lun1'),
+        self.assertEqual((True, 2, None, {'pool': 'lun1'}),
                          (free['safe_to_manage'], free['size'],
                           free['cinder_id'], free['extra_info']))
+        # cinder turns every entry into a ManageableVolume.
+        objects.ManageableVolumeList.from_primitives(self.context, listed)
 
 
 class RetypeTestCase(test_driver.DriverTestBase):
