@@ -36,6 +36,9 @@ from cinder.volume.drivers import remotefs
 from cinder.volume import volume_utils
 
 from cinder_ocfs2 import cluster_health
+from cinder_ocfs2 import config_check
+from cinder_ocfs2 import driver_backups
+from cinder_ocfs2 import driver_groups
 from cinder_ocfs2 import driver_images
 from cinder_ocfs2 import driver_manage
 from cinder_ocfs2 import driver_migration
@@ -61,9 +64,11 @@ QCOW2 = volume_files.QCOW2
 
 @interface.volumedriver
 class OCFS2Driver(driver_snapshots.SnapshotsMixin,
+                  driver_backups.BackupsMixin,
                   driver_manage.ManageMixin,
                   driver_migration.MigrationMixin,
                   driver_images.ImagesMixin,
+                  driver_groups.GroupsMixin,
                   remotefs.RevertToSnapshotMixin,
                   remotefs.RemoteFSSnapDriver):
     """Volumes as raw or qcow2 files on OCFS2 LUNs shared by o2cb nodes.
@@ -79,8 +84,10 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
 
     This class places, creates, extends, attaches and reports volumes;
     the mixins hold snapshots and copies (``driver_snapshots``), manage and
-    retype (``driver_manage``), migration (``driver_migration``) and images
-    (``driver_images``). RemoteFS
+    retype (``driver_manage``), migration (``driver_migration``), images
+    (``driver_images``), what cinder-backup attaches
+    (``driver_backups``) and generic volume groups (``driver_groups``).
+    RemoteFS
     hooks are overridden where the parent expects them ("Needed by parent
     class"); qcow2 volumes go to the RemoteFS qcow2 chain code.
     """
@@ -92,7 +99,13 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
     #     1.1.0 - Manage and unmanage volumes, the manageable-volumes
     #             listing, retype in place, multiattach.
     #     1.2.0 - Driver-assisted migration between LUNs (location_info).
-    VERSION = '1.2.0'
+    #     1.3.0 - Atomic rewrites (revert, reimage, images), one pool view
+    #             for all cluster members, options and the cinder release
+    #             checked at start-up, direct-I/O full copies, stats
+    #             without a stat of every volume file, groups and group
+    #             snapshots by reflink, snapshot manage and unmanage,
+    #             backups from a temporary snapshot.
+    VERSION = '1.3.0'
     CI_WIKI_NAME = 'cinder-ocfs2_CI'
     SUPPORTS_ACTIVE_ACTIVE = True
 
@@ -122,6 +135,11 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
     # -- set-up ------------------------------------------------------------
 
     def do_setup(self, context):
+        # Refuse an unsupported cinder or an invalid option now, not on the
+        # first volume: cinder's volume manager then leaves the backend
+        # uninitialized and the service down.
+        config_check.check_cinder_release()
+        config_check.require_valid_options(self.configuration)
         super().do_setup(context)
         config = self.configuration
         self._file_mode = volume_files.parse_file_mode(

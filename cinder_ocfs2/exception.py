@@ -66,6 +66,17 @@ class UnsupportedAttachFormat(OCFS2DriverError):
                 'ocfs2_volume_format=raw for new volumes.')
 
 
+class UnsupportedSnapshotAttachFormat(OCFS2DriverError):
+    message = _('Snapshot %(snapshot_id)s of volume %(volume_id)s cannot be '
+                'attached (for a backup): the volume is stored as '
+                '%(format)s, so the snapshot is a %(format)s overlay that '
+                'needs the files below it and is no disk image by itself. '
+                'cinder-backup cannot read qcow2 volumes of this backend '
+                '(they are not attachable either): upload the volume to an '
+                'image, create a volume from that image on a raw OCFS2 '
+                'backend (ocfs2_volume_format=raw) and back that one up.')
+
+
 class VolumeFormatMismatch(OCFS2DriverError):
     message = _('Volume %(volume_id)s is recorded as %(recorded)s, but its '
                 'file %(path)s is not: refusing to use it. Check the file '
@@ -78,6 +89,16 @@ class VolumeChainNotReimageable(OCFS2DriverError):
                 '(%(snapshots)s); writing an image into it would orphan '
                 'their overlays. Delete its snapshots first, or create a '
                 'new volume from the image.')
+
+
+class SnapshotInQcow2Chain(exception.SnapshotIsBusy):
+    # A SnapshotIsBusy: cinder's volume manager then leaves the snapshot
+    # available instead of error_deleting.
+    message = _('Snapshot %(snapshot_name)s of qcow2 volume %(volume_id)s '
+                'is an overlay in the volume\'s backing chain, not a file '
+                'of its own, so it cannot be unmanaged: cinder would forget '
+                'a file the chain still needs. It stays managed; delete it '
+                'to merge it into the chain.')
 
 
 class VolumeSizeMismatch(exception.InvalidVolume):
@@ -98,6 +119,25 @@ class LockTimeout(OCFS2DriverError):
                 'cluster-wide lock %(path)s, held by another operation on '
                 'this node or another node. Retry later; if no operation is '
                 'running, check the LUN for I/O errors.')
+
+
+class ConsistentGroupSnapshotUnsupported(OCFS2DriverError):
+    message = _('Cannot %(action)s: its group type %(group_type)s sets '
+                'consistent_group_snapshot_enabled="<is> True", which asks '
+                'for one crash-consistent point in time across all its '
+                'volumes. The OCFS2 backend cannot give that: a reflink '
+                'writes metadata, so the volumes cannot be frozen while '
+                'they are snapshotted, and each member is snapshotted at '
+                'its own instant. Use a group type without that spec, whose '
+                'group snapshots are consistent per volume only, and '
+                'quiesce the applications first if they need more.')
+
+
+class GroupMemberFailed(OCFS2DriverError):
+    message = _('Could not %(action)s: volume %(volume)s (from %(source)s) '
+                'failed: %(reason)s. The %(removed)d volume(s) this request '
+                'had created were removed, and no source was changed. '
+                'Correct the cause and create the group again.')
 
 
 class InvalidBackendConfig(exception.InvalidConfigurationValue):

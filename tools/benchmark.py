@@ -30,7 +30,18 @@ from here):
 4. 20 volumes from one cached image-volume (clones) against 20 copies;
 5. migration of a 2 GiB volume to another LUN by the driver against the
    copy cinder's host-assisted migration makes (``dd`` with direct I/O and
-   ``conv=sparse``, cinder's ``volume_utils.copy_volume``).
+   ``conv=sparse``, cinder's ``volume_utils.copy_volume``);
+6. the capacity part of a stats refresh with cold caches on node1, for
+   16 LUNs x 2,500 volume files made by node2 (``--only stats``; a lab of
+   its own, so run it alone), against a stat of every file as before;
+7. what a backup of an attached 1 GiB volume copies first: the temporary
+   snapshot (``backup_use_temp_snapshot = True``, a reflink) against the
+   temporary clone (the default, also a reflink on one LUN) and the full
+   copy a driver without reflink makes (``qemu-img convert``);
+8. a group snapshot of 10 volumes (1 GiB, 256 MiB written, on lun1 and
+   lun2) by ``create_group_snapshot`` against 10 ``create_snapshot``
+   calls (``--only groups``; driver calls only: cinder's generic group
+   path adds an RPC and database round trip per member, not counted).
 
 Times are measured where the work runs: the driver call inside the guest,
 commands by the guest's clock.
@@ -42,6 +53,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -260,24 +272,245 @@ class Bench:
               ('written', 'driver', 'host-assisted copy (dd)', 'ratio'),
               rows)
 
+    # -- 7. backup ---------------------------------------------------------
+
+    def backup(self):
+        """The temporary copy cinder makes to back up a volume in use.
+
+        The volume is recorded attached (the driver then allows reflink
+        copies only); nothing writes to it while the copies are timed.
+        """
+        runs = 1 if self.quick else 3
+        volume, path = self.volume('lun1', 1, 1024)
+        volume.update(status='backing-up', previous_status='in-use',
+                      attach_status='attached')
+        times = {name: [] for name in ('snapshot', 'snapshot delete',
+                                       'clone', 'clone delete', 'full',
+                                       'full delete')}
+        read_s = None
+        for _ in range(runs):
+            snapshot = base.snapshot_spec(volume)
+            times['snapshot'].append(self.driver.call(
+                'create_snapshot', ('snapshot', snapshot))[1])
+            if read_s is None:
+                info = self.driver.call('initialize_connection_snapshot',
+                                        ('snapshot', snapshot),
+                                        ('value', {'host': 'node1'}))[0]
+                read_s = self.timed('dd if=%s of=/dev/null bs=1M '
+                                    'status=none'
+                                    % info['data']['device_path'])
+                self.driver.call('terminate_connection_snapshot',
+                                 ('snapshot', snapshot),
+                                 ('value', {'host': 'node1'}))
+            times['snapshot delete'].append(self.driver.call(
+                'delete_snapshot', ('snapshot', snapshot))[1])
+            clone = base.volume_spec('lun1', 1)
+            update, seconds = self.driver.call(
+                'create_cloned_volume', ('volume', clone), ('volume', volume))
+            clone.update(update)
+            times['clone'].append(seconds)
+            times['clone delete'].append(self.driver.call(
+                'delete_volume', ('volume', clone))[1])
+            copy_path = path + '.benchcopy'
+            times['full'].append(self.timed(
+                'qemu-img convert -f raw -O raw %s %s' % (path, copy_path)))
+            times['full delete'].append(self.timed('rm -f %s' % copy_path))
+        self.delete(volume)
+        median = {name: statistics.median(values)
+                  for name, values in times.items()}
+        table('7. The temporary copy before a backup of an attached 1 GiB '
+              'volume (1 GiB written; seconds, median of %d)' % runs,
+              ('temporary copy', 'when cinder makes it', 'create', 'delete',
+               'full copy / create'),
+              [('snapshot by the driver (reflink)',
+                'backup_use_temp_snapshot = True',
+                '%.3f' % median['snapshot'],
+                '%.3f' % median['snapshot delete'],
+                '%.0fx' % (median['full'] / median['snapshot'])),
+               ('clone by the driver (reflink, same LUN)',
+                'backup_use_temp_snapshot = False (default)',
+                '%.3f' % median['clone'], '%.3f' % median['clone delete'],
+                '%.0fx' % (median['full'] / median['clone'])),
+               ('full copy (qemu-img convert -f raw -O raw)',
+                'the default, by a driver without reflink',
+                '%.2f' % median['full'], '%.3f' % median['full delete'],
+                '1x'),
+               ('then: the backup reads the attached snapshot',
+                'dd of its device_path to /dev/null, 1 GiB',
+                '%.2f' % read_s, '', '')])
+
+    # -- 8. group snapshots ------------------------------------------------
+
+    def groups(self):
+        """One group snapshot against a snapshot of each member in turn.
+
+        Both are timed inside the guest around the driver calls. Through
+        cinder, the one-by-one snapshots (its generic group code, or a
+        user) also cost an RPC and database round trip each, which this
+        does not count.
+        """
+        count, written = (4, 64) if self.quick else (10, 256)
+        runs = 1 if self.quick else 3
+        volumes = [self.volume('lun%d' % (1 + number % 2), 1, written)[0]
+                   for number in range(count)]
+        single_s, group_s = [], []
+        for _ in range(runs):
+            singles = [base.snapshot_spec(volume) for volume in volumes]
+            single_s.append(sum(
+                self.driver.call('create_snapshot', ('snapshot', snap))[1]
+                for snap in singles))
+            group_snapshot = {'id': str(uuid.uuid4()),
+                              'group': {'id': str(uuid.uuid4())}}
+            members = [base.snapshot_spec(volume) for volume in volumes]
+            (model, _), seconds = self.driver.call(
+                'create_group_snapshot', ('context', None),
+                ('group_snapshot', group_snapshot), ('snapshots', members))
+            assert model['status'] == 'available', model
+            group_s.append(seconds)
+            for snap in singles:
+                self.driver.call('delete_snapshot', ('snapshot', snap))
+            self.driver.call('delete_group_snapshot', ('context', None),
+                             ('group_snapshot', group_snapshot),
+                             ('snapshots', members))
+        self.delete(*volumes)
+        single, group = (statistics.median(single_s),
+                         statistics.median(group_s))
+        table('8. Snapshots of %d volumes on lun1 and lun2 (1 GiB, %d MiB '
+              'written; seconds, median of %d; driver calls only)'
+              % (count, written, runs),
+              ('method', 'total', 'per volume'),
+              [('create_group_snapshot (one call)', '%.3f' % group,
+                '%.3f' % (group / count)),
+               ('create_snapshot x %d' % count, '%.3f' % single,
+                '%.3f' % (single / count)),
+               ('cinder adds per member (not measured)',
+                'RPC + DB round trip', '')])
+
+
+STATS_GUEST_SCRIPT = r'''
+import json
+import os
+import sys
+import time
+
+from cinder_ocfs2 import pools
+
+
+def cold():
+    os.sync()
+    with open('/proc/sys/vm/drop_caches', 'w') as drop:
+        drop.write('3\n')
+
+
+def meta_locks():
+    # Inode meta lock resources this node holds, over every OCFS2 mount.
+    count = 0
+    root = '/sys/kernel/debug/ocfs2'
+    for fs in os.listdir(root):
+        with open(os.path.join(root, fs, 'locking_state')) as state:
+            count += sum(1 for line in state
+                         if line.split('\t')[2:3] and
+                         line.split('\t')[2].startswith('M'))
+    return count
+
+
+def measured(work):
+    cold()
+    locks = meta_locks()
+    started = time.monotonic()
+    result = work()
+    return result, time.monotonic() - started, meta_locks() - locks
+
+
+def stat_every_file(lun):
+    total = 0
+    with os.scandir(lun) as entries:
+        for entry in entries:
+            if entry.name.startswith('volume-'):
+                total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+luns = sys.argv[1:]
+counts, now_s, now_locks = measured(
+    lambda: [pools.read_capacity(lun).volume_count for lun in luns])
+_, before_s, before_locks = measured(lambda: stat_every_file(luns[0]))
+print(json.dumps({'files': sum(counts), 'now_s': now_s,
+                  'now_locks': now_locks, 'before_one_lun_s': before_s,
+                  'before_one_lun_locks': before_locks}))
+'''
+
+STATS_CREATE_SCRIPT = r'''
+import os
+import sys
+import uuid
+
+count = int(sys.argv[1])
+for lun in sys.argv[2:]:
+    for _ in range(count):
+        fd = os.open(os.path.join(lun, 'volume-%s' % uuid.uuid4()),
+                     os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660)
+        os.ftruncate(fd, 1024 ** 3)
+        os.close(fd)
+'''
+
+
+def stats(quick):
+    """Part 6, on a lab of its own with 16 LUNs (the most the lab has)."""
+    from cinder_ocfs2.tests.functional.lab import lab as lab_mod
+    luns, per_lun = (4, 500) if quick else (16, 2500)
+    names = ['lun%d' % number for number in range(1, luns + 1)]
+    paths = ['%s/%s' % (base.BASE, name) for name in names]
+    lab = lab_mod.Lab()
+    lab.up(luns=luns, mounted=names, lun_size_mb=512)
+    try:
+        for node, name, text in (('node2', 'create.py', STATS_CREATE_SCRIPT),
+                                 ('node1', 'stats.py', STATS_GUEST_SCRIPT)):
+            with open(os.path.join(str(lab.exchange_dir(node)), name),
+                      'w') as out:
+                out.write(text)
+        made = lab.run('node2', '%s /lab/create.py %d %s' % (
+            sys.executable, per_lun, ' '.join(paths)), timeout=7200).check()
+        report = json.loads(lab.run('node1', '%s /lab/stats.py %s' % (
+            sys.executable, ' '.join(paths)), timeout=3600
+        ).check().stdout.strip().splitlines()[-1])
+    finally:
+        lab.down()
+    table('6. Capacity of a stats refresh on node1, cold caches, %d LUNs x '
+          '%d volume files made by node2 (%.0f s to make them)'
+          % (luns, per_lun, made.duration),
+          ('method', 'files', 'seconds', 'inode locks taken'),
+          [('names only (now), every LUN', report['files'],
+            '%.3f' % report['now_s'], report['now_locks']),
+           ('stat of every file (before), one LUN', per_lun,
+            '%.2f' % report['before_one_lun_s'],
+            report['before_one_lun_locks']),
+           ('  before, every LUN (x %d, estimated)' % luns, luns * per_lun,
+            '%.0f' % (report['before_one_lun_s'] * luns),
+            report['before_one_lun_locks'] * luns)])
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--quick', action='store_true',
                         help='smaller sizes and shorter runs')
     parser.add_argument('--only', choices=('copies', 'io', 'rediscovery',
-                                           'image_cache', 'migration'),
+                                           'image_cache', 'migration',
+                                           'stats', 'backup', 'groups'),
                         action='append')
     args = parser.parse_args()
     # Full copies of 2 GiB volumes next to their reflinks need room: the
     # LUN images are sparse, so large ones cost nothing up front.
     os.environ.setdefault('CINDER_OCFS2_LAB_LUN_MB', '8192')
     parts = args.only or ['rediscovery', 'copies', 'io', 'image_cache',
-                          'migration']
+                          'migration', 'backup']
     bench = Bench(args.quick)
     started = time.monotonic()
     for part in parts:
-        getattr(bench, part)()
+        if part == 'stats':
+            stats(args.quick)
+        else:
+            getattr(bench, part)()
     print('\nbenchmark finished in %.0f s' % (time.monotonic() - started))
 
 

@@ -34,6 +34,8 @@ import time
 import traceback
 
 POLL_SECONDS = 0.05
+# The group type of a group spec that names none.
+LAB_GROUP_TYPE = '0a1b2c3d-0000-4000-8000-00000000a0a0'
 
 
 def _write_json(path, data):
@@ -52,6 +54,8 @@ class DriverServer:
         from cinder import objects
         # Imported now, not on first use: importing cinder's test package
         # takes seconds in a guest and would be counted in a driver call.
+        from cinder.tests.unit import fake_group  # noqa: F401
+        from cinder.tests.unit import fake_group_snapshot  # noqa: F401
         from cinder.tests.unit import fake_snapshot  # noqa: F401
         from cinder.tests.unit import fake_volume  # noqa: F401
         from oslo_config import cfg
@@ -72,6 +76,15 @@ class DriverServer:
             cls.save = lambda self: None
         objects.VolumeList.get_all = classmethod(
             lambda cls, *args, **kwargs: cls(objects=[]))
+        # Nor does another snapshot own a snapshot-<id> file.
+        objects.SnapshotList.get_all = classmethod(
+            lambda cls, *args, **kwargs: cls(objects=[]))
+        # Group types are the ones the requests' groups declare.
+        self.group_types = {}
+        from cinder.volume import group_types
+        group_types.get_group_type = (
+            lambda ctxt, type_id, expected_fields=None:
+            self.group_types[type_id])
         log.register_options(cfg.CONF)
         cfg.CONF([], project='cinder')
         cfg.CONF.set_override('log_file',
@@ -118,7 +131,9 @@ class DriverServer:
             status=spec.get('status', 'available'),
             previous_status=spec.get('previous_status'),
             attach_status=spec.get('attach_status', 'detached'),
-            provider_location=spec.get('provider_location'))
+            provider_location=spec.get('provider_location'),
+            snapshot_id=spec.get('snapshot_id'),
+            source_volid=spec.get('source_volid'))
         volume.admin_metadata = {'format': spec.get('format', 'raw')}
         return volume
 
@@ -133,6 +148,28 @@ class DriverServer:
         snapshot.volume = volume
         return snapshot
 
+    def _group_type(self, spec):
+        """Register the group type a group spec declares; its id."""
+        type_id = spec.get('group_type_id', LAB_GROUP_TYPE)
+        self.group_types[type_id] = {
+            'id': type_id, 'group_specs': spec.get('group_specs', {})}
+        return type_id
+
+    def group(self, spec):
+        """A group: {'id', optional 'group_type_id', 'group_specs'}."""
+        from cinder.tests.unit import fake_group
+
+        return fake_group.fake_group_obj(
+            self.context, id=spec['id'], group_type_id=self._group_type(spec))
+
+    def group_snapshot(self, spec):
+        """A group snapshot: {'id', 'group': group spec}."""
+        from cinder.tests.unit import fake_group_snapshot
+
+        return fake_group_snapshot.fake_group_snapshot_obj(
+            self.context, id=spec['id'], group_id=spec['group']['id'],
+            group_type_id=self._group_type(spec['group']))
+
     def handle(self, request):
         driver = self.driver(request.get('config'))
         method = request['method']
@@ -142,6 +179,14 @@ class DriverServer:
                 args.append(self.volume(spec))
             elif kind == 'snapshot':
                 args.append(self.snapshot(spec))
+            elif kind == 'volumes':
+                args.append([self.volume(each) for each in spec])
+            elif kind == 'snapshots':
+                args.append([self.snapshot(each) for each in spec])
+            elif kind == 'group':
+                args.append(self.group(spec))
+            elif kind == 'group_snapshot':
+                args.append(self.group_snapshot(spec))
             elif kind == 'context':
                 args.append(self.context)
             elif kind == 'image_service':
