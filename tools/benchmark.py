@@ -408,9 +408,10 @@ def meta_locks():
     root = '/sys/kernel/debug/ocfs2'
     for fs in os.listdir(root):
         with open(os.path.join(root, fs, 'locking_state')) as state:
+            # Fields: format version, lock name, ...
             count += sum(1 for line in state
-                         if line.split('\t')[2:3] and
-                         line.split('\t')[2].startswith('M'))
+                         if line.split('\t')[1:2] and
+                         line.split('\t')[1].startswith('M'))
     return count
 
 
