@@ -32,7 +32,11 @@ class ReleaseTagTest(testtools.TestCase):
             self.skipTest('not a git checkout (a source tarball): no tags')
         result = subprocess.run(
             ['git', '-C', REPO, 'describe', '--tags', '--abbrev=0'],
-            capture_output=True, text=True, check=True)
+            capture_output=True, text=True, check=False)
+        if result.returncode:
+            # A shallow or --no-tags clone; a normal clone has the tags.
+            self.skipTest('no release tag reachable from HEAD: %s'
+                          % result.stderr.strip())
         # A release bumps OCFS2Driver.VERSION and is tagged with it; the
         # package version (pbr) and the release notes (reno) follow the tag.
         self.assertEqual(driver.OCFS2Driver.VERSION, result.stdout.strip())
