@@ -291,20 +291,30 @@ def snapshot_id_of(name):
     return match.group(1) if match else None
 
 
+def _root_files(lun_path, skipped):
+    """(name, path) of the files in a LUN's root a manage could take.
+
+    Hidden names, names matching the regular expression skipped, and
+    directories are left out; symbolic links stay, to be refused.
+    """
+    with os.scandir(lun_path) as entries:
+        names = sorted(entry.name for entry in entries
+                       if not entry.name.startswith('.'))
+    for name in names:
+        path = os.path.join(lun_path, name)
+        if skipped.match(name) or (
+                os.path.isdir(path) and not os.path.islink(path)):
+            continue
+        yield name, path
+
+
 def candidates(pool, lun_path, managed_names):
     """Every file in the LUN's root that could be managed, with why not.
 
     :param managed_names: names of the files of cinder's volumes.
     """
     found = []
-    with os.scandir(lun_path) as entries:
-        names = sorted(entry.name for entry in entries
-                       if not entry.name.startswith('.'))
-    for name in names:
-        path = os.path.join(lun_path, name)
-        if VOLUME_PART_FILE.match(name) or (
-                os.path.isdir(path) and not os.path.islink(path)):
-            continue
+    for name, path in _root_files(lun_path, VOLUME_PART_FILE):
         reason = (_('Volume already managed.') if name in managed_names
                   else unsafe_reason(path, name))
         found.append(Candidate(pool=pool, name=name, path=path,
@@ -323,14 +333,7 @@ def snapshot_candidates(pool, lun_path, managed_names):
     :param managed_names: names of the files of cinder's snapshots.
     """
     found = []
-    with os.scandir(lun_path) as entries:
-        names = sorted(entry.name for entry in entries
-                       if not entry.name.startswith('.'))
-    for name in names:
-        path = os.path.join(lun_path, name)
-        if VOLUME_OWNED_FILE.match(name) or (
-                os.path.isdir(path) and not os.path.islink(path)):
-            continue
+    for name, path in _root_files(lun_path, VOLUME_OWNED_FILE):
         reason = (_('Snapshot already managed.') if name in managed_names
                   else snapshot_unsafe_reason(path, name))
         found.append(Candidate(pool=pool, name=name, path=path,

@@ -226,8 +226,8 @@ class TestQemuCommandLine(unittest.TestCase):
         self.assertEqual(2, netdev.count('127.0.0.1'))
 
     def test_fresh_paths(self):
-        line = self.make(fresh_paths=(pathlib.Path('/work/main'),))
-        self.assertIn('id=fresh0,path=/work/main', line)
+        line = self.make(fresh_paths=(pathlib.Path('/srv/clone'),))
+        self.assertIn('id=fresh0,path=/srv/clone', line)
 
     def test_scratch_disk_private(self):
         self.assertNotIn('scratch', self.make())
