@@ -127,6 +127,8 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         self._o2cb_roots = {}
         self._health_log = cluster_health.ChangeLog()
         self._withdrawn_log = member_views.WithdrawnLog()
+        # Each LUN's volume count, listed again only when its root changed.
+        self._volume_counter = pools.VolumeCounter()
 
     @staticmethod
     def get_driver_options():
@@ -476,7 +478,8 @@ class OCFS2Driver(driver_snapshots.SnapshotsMixin,
         for pool, lun in sorted(selection.usable.items()):
             try:
                 mounted = identity.verify(lun)
-                capacity = pools.read_capacity(lun.path)
+                capacity = pools.read_capacity(
+                    lun.path, self._volume_counter)
                 can_reflink = self._can_reflink(lun)
             except (cinder_exception.CinderException, OSError) as err:
                 LOG.warning('OCFS2 %(lun)s left out of the stats: %(err)s',

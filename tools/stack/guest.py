@@ -64,6 +64,10 @@ ocfs2_cluster_name = {o2cb_cluster}
 # Volumes from an image already used on this backend are clones of a
 # cached image-volume: reflinks on the cache's LUN.
 image_volume_cache_enabled = true
+# A backup of a volume in use reads a temporary snapshot (a reflink: one
+# point in time, made at once) instead of a temporary clone; a backup of a
+# snapshot reads the snapshot itself.
+backup_use_temp_snapshot = true
 """
 
 DEFAULT_EXTRA = """host = {node}

@@ -26,6 +26,8 @@ from transcript import StepFailed
 # Statuses after which waiting longer cannot help.
 FAILED = ('error', 'error_deleting', 'error_extending', 'error_restoring',
           'error_managing', 'killed', 'deleted')
+# Kinds named by more than the noun (`openstack volume group snapshot`).
+GROUP_KINDS = ('group', 'group snapshot')
 
 
 class Cloud:
@@ -48,8 +50,11 @@ class Cloud:
 
     def status(self, kind, name_or_id):
         """Current status of a volume, snapshot, backup or image."""
+        # openstackclient capitalises the columns of groups and group
+        # snapshots.
+        column = 'Status' if kind in GROUP_KINDS else 'status'
         return self.openstack(*self._show(kind, name_or_id), '-f', 'value',
-                              '-c', 'status', quiet=True).strip()
+                              '-c', column, quiet=True).strip()
 
     @staticmethod
     def _show(kind, name_or_id):
@@ -57,7 +62,7 @@ class Cloud:
             return ['image', 'show', name_or_id]
         if kind == 'volume':
             return ['volume', 'show', name_or_id]
-        return ['volume', kind, 'show', name_or_id]
+        return ['volume'] + kind.split() + ['show', name_or_id]
 
     def wait(self, kind, name_or_id, want='available', timeout=600):
         """Poll until the status is want; fail fast on an error status."""
@@ -83,7 +88,7 @@ class Cloud:
             listing = self.openstack_json(
                 *(['image', 'list'] if kind == 'image' else
                   ['volume', 'list', '--all-projects'] if kind == 'volume'
-                  else ['volume', kind, 'list', '--all-projects']),
+                  else ['volume', *kind.split(), 'list', '--all-projects']),
                 quiet=True)
             names = {item.get('ID') for item in listing} | {
                 item.get('Name') for item in listing}

@@ -55,6 +55,14 @@ BIG_HEAD = 'cinder-ocfs2 2 GiB image, first bytes'
 BIG_TAIL = 'cinder-ocfs2 2 GiB image, 1 MiB before the end'
 BIG_TAIL_OFFSET = BIG_SIZE - 1024 ** 2
 IN_PLACE = ('vol-retype-a', 'vol-retype-b')
+# The generic volume group step: a member on each of two LUNs (and a
+# third beside the first), each with a text of its own.
+GROUP_TYPE = 'ocfs2-generic-group'
+GROUP_MEMBERS = (('gvol-a', 'lun1'), ('gvol-b', 'lun2'), ('gvol-c', 'lun1'))
+GROUP_BEFORE = 'group member %s before the group snapshot'
+GROUP_AFTER = 'group member %s after the group snapshot'
+# The snapshot manage step.
+MANAGED_SNAPSHOT = 'snap-managed'
 # How `openstack volume show` names a volume's migration status (admin).
 MIGSTAT = 'os-vol-mig-status-attr:migstat'
 
@@ -158,12 +166,15 @@ class Scenario:
         self.services_and_type()
         self.pools_per_lun()
         self.create_show_list()
+        self.groups()
         self.attach()
         self.backup_restore()
+        self.backup_of_snapshot()
         self.detach()
         self.extend()
         self.snapshots()
         self.from_snapshot_and_clone()
+        self.manage_snapshot()
         self.revert()
         self.reimage()
         self.retype_in_place()
@@ -214,6 +225,130 @@ class Scenario:
                                      vol['cluster_name']))
         self.cloud.openstack('volume', 'list')
         self.guest('node1', 'ls -l %s' % self.path_of('vol1'))
+
+    def log_lines_with(self, text):
+        """The cinder-volume log lines of both nodes that contain text."""
+        lines = [line for node in ('node1', 'node2')
+                 for line in self.services.log_lines(node, 'cinder-volume')
+                 if text in line]
+        self.t.write(''.join(lines))
+        return lines
+
+    def write_text(self, node, path, text):
+        self.guest(node, 'printf %%s %s | dd of=%s conv=notrunc,fsync '
+                   'status=none' % (shlex.quote(text), path))
+
+    def group_volumes(self, group):
+        """{volume id: volume} of the volumes in group (cinder list)."""
+        group_id = self.cloud.show('group', group)['ID']
+        out = self.cloud.cinder('list', '--group_id', group_id)
+        ids = [cells[1].strip() for cells in
+               (line.split('|') for line in out.splitlines())
+               if len(cells) > 2 and len(cells[1].strip()) == 36]
+        return {each: self.cloud.show('volume', each) for each in ids}
+
+    def groups(self):
+        self.t.section('generic volume group on two LUNs: a group snapshot '
+                       '(one reflink per member), a group made from it, a '
+                       'group made from the group')
+        types = {}
+        for _, pool in GROUP_MEMBERS:
+            if pool not in types:
+                types[pool] = 'ocfs2-group-%s' % pool
+                self.cloud.openstack(
+                    'volume', 'type', 'create', '--property',
+                    'volume_backend_name=ocfs2', '--property',
+                    'pool_name=%s' % pool, types[pool])
+        self.cloud.openstack('volume', 'group', 'type', 'create',
+                             GROUP_TYPE)
+        self.cloud.openstack(
+            'volume', 'group', 'create', '--volume-group-type', GROUP_TYPE,
+            *[arg for name in types.values()
+              for arg in ('--volume-type', name)], '--name', 'grp1')
+        self.cloud.wait('group', 'grp1')
+        group_id = self.cloud.show('group', 'grp1')['ID']
+        writers = {}
+        for index, (name, pool) in enumerate(GROUP_MEMBERS):
+            self.cloud.cinder('create', '--group-id', group_id,
+                              '--volume-type', types[pool], '--name', name,
+                              '1')
+            self.cloud.wait('volume', name)
+            host = self.cloud.show('volume', name)['os-vol-host-attr:host']
+            self.t.check(host.endswith('#' + pool), '%s is in grp1, on %s'
+                         % (name, host))
+            writers[name] = ('node1', 'node2')[index % 2]
+            self.write_text(writers[name], self.path_of(name),
+                            GROUP_BEFORE % name)
+        self.cloud.openstack('volume', 'group', 'snapshot', 'create',
+                             '--name', 'gsnap1', 'grp1')
+        self.cloud.wait('group snapshot', 'gsnap1')
+        gsnap_id = self.cloud.show('group snapshot', 'gsnap1')['ID']
+        lines = self.log_lines_with('Group snapshot %s: %d member(s)'
+                                    % (gsnap_id, len(GROUP_MEMBERS)))
+        self.t.check(len(lines) == 1, 'the driver snapshotted the %d '
+                     'members of grp1, each by reflink on its own LUN'
+                     % len(GROUP_MEMBERS))
+        self.t.note('now change every member: the group snapshot must keep '
+                    'the old data')
+        for name, _ in GROUP_MEMBERS:
+            self.write_text(writers[name], self.path_of(name),
+                            GROUP_AFTER % name)
+        ids = {self.cloud.show('volume', name)['id']: name
+               for name, _ in GROUP_MEMBERS}
+        # openstackclient 7 sends source_group_id null with
+        # --group-snapshot, which the API refuses: the cinder CLI it is.
+        self.cloud.cinder('group-create-from-src', '--group-snapshot',
+                          'gsnap1', '--name', 'grp-from-gsnap')
+        self.cloud.wait('group', 'grp-from-gsnap')
+        self.check_group_copy('grp-from-gsnap', ids, writers, GROUP_BEFORE,
+                              lambda vol: self.cloud.show(
+                                  'snapshot', vol['snapshot_id'])['volume_id'])
+        # The project's quota is 10 volumes: this copy goes before the next.
+        self.cloud.openstack('volume', 'group', 'delete', '--force',
+                             'grp-from-gsnap')
+        self.cloud.wait_gone('group', 'grp-from-gsnap')
+        self.cloud.cinder('group-create-from-src', '--source-group', 'grp1',
+                          '--name', 'grp-clone')
+        self.cloud.wait('group', 'grp-clone')
+        self.check_group_copy('grp-clone', ids, writers, GROUP_AFTER,
+                              lambda vol: vol['source_volid'])
+        self.cloud.openstack('volume', 'group', 'delete', '--force',
+                             'grp-clone')
+        self.cloud.wait_gone('group', 'grp-clone')
+        self.cloud.openstack('volume', 'group', 'snapshot', 'delete',
+                             'gsnap1')
+        self.cloud.wait_gone('group snapshot', 'gsnap1')
+        self.cloud.openstack('volume', 'group', 'delete', '--force', 'grp1')
+        self.cloud.wait_gone('group', 'grp1')
+
+    def check_group_copy(self, group, ids, writers, text, source_of):
+        """Each volume of group holds text of its source member.
+
+        cinder gives every volume of a group made from a source one pool,
+        the source group's: a copy of a member on that LUN is a reflink,
+        of one on another LUN a full copy.
+
+        :param ids: {member volume id: member name} of grp1.
+        :param source_of: a copy's member volume id, from its volume show.
+        """
+        copies = self.group_volumes(group)
+        sources, pools = {}, set()
+        for copy_id, vol in copies.items():
+            name = ids.get(source_of(vol))
+            if name is None:
+                raise StepFailed('volume %s of %s comes from no member of '
+                                 'grp1' % (copy_id, group))
+            sources[name] = copy_id
+            pool = vol['os-vol-host-attr:host'].rpartition('#')[2]
+            pools.add(pool)
+            self.t.note('%s: the copy of %s is on %s (%s)' % (
+                group, name, pool, 'a reflink' if pool == dict(
+                    GROUP_MEMBERS)[name] else 'a full copy from another LUN'))
+            other = 'node2' if writers[name] == 'node1' else 'node1'
+            self.expect_text(other, self.path_of(copy_id), text % name)
+        self.t.check(sorted(sources) == sorted(ids.values()) and
+                     len(pools) == 1, '%s holds one copy of each member of '
+                     'grp1, all on pool %s' % (group, ', '.join(pools)))
 
     def attach(self):
         self.t.section('attach to node2 through the attachments API')
@@ -272,6 +407,41 @@ class Scenario:
                          BEFORE_SNAPSHOT)
         self.create_volume('vol-clone', '--source', 'vol1', size=2)
         self.expect_text('node2', self.path_of('vol-clone'), AFTER_SNAPSHOT)
+
+    def manage_snapshot(self):
+        self.t.section('unmanage a snapshot, then manage its file again')
+        self.cloud.openstack('volume', 'snapshot', 'create', '--volume',
+                             'vol1', 'snap2')
+        self.cloud.wait('snapshot', 'snap2')
+        snap_id = self.cloud.show('snapshot', 'snap2')['id']
+        pool = self.path_of('vol1').split('/')[-2]
+        path = '%s/%s/snapshot-%s' % (guest.MOUNT_BASE, pool, snap_id)
+        self.cloud.openstack('volume', 'snapshot', 'delete', '--remote',
+                             'snap2')
+        self.cloud.wait_gone('snapshot', 'snap2')
+        self.t.note('cinder forgot snap2; its file stays on the LUN')
+        self.expect_text('node2', path, AFTER_SNAPSHOT)
+        self.cloud.openstack('volume', 'snapshot', 'create', '--volume',
+                             'vol1', '--remote-source',
+                             'source-name=snapshot-%s' % snap_id,
+                             MANAGED_SNAPSHOT)
+        self.cloud.wait('snapshot', MANAGED_SNAPSHOT)
+        managed = self.cloud.show('snapshot', MANAGED_SNAPSHOT)
+        managed_path = '%s/%s/snapshot-%s' % (guest.MOUNT_BASE, pool,
+                                              managed['id'])
+        self.t.check(managed['size'] == 2, '%s is a 2 GiB snapshot of vol1'
+                     % MANAGED_SNAPSHOT)
+        self.guest('node1', 'test ! -e %s && ls -l %s' % (path,
+                                                          managed_path))
+        self.create_volume('vol-from-managed', '--snapshot',
+                           MANAGED_SNAPSHOT, size=2)
+        self.expect_text('node1', self.path_of('vol-from-managed'),
+                         AFTER_SNAPSHOT)
+        self.cloud.openstack('volume', 'delete', 'vol-from-managed')
+        self.cloud.wait_gone('volume', 'vol-from-managed')
+        self.cloud.openstack('volume', 'snapshot', 'delete',
+                             MANAGED_SNAPSHOT)
+        self.cloud.wait_gone('snapshot', MANAGED_SNAPSHOT)
 
     def retype_in_place(self):
         self.t.section('retype in place: same backend, the volume keeps its '
@@ -481,25 +651,60 @@ class Scenario:
 
     def backup_restore(self):
         self.t.section('backup of the attached volume (--force), restore')
-        vol1 = self.cloud.show('volume', 'vol1')['id']
         self.cloud.openstack('volume', 'backup', 'create', '--force',
                              '--name', 'bak1', 'vol1')
         self.cloud.wait('backup', 'bak1', timeout=900)
-        # cinder backs up an attached volume from a temporary clone: the
-        # driver makes it by reflink, one point in time of the live disk.
-        wanted = 'from volume %s by reflink' % vol1
-        lines = [line for node in ('node1', 'node2')
-                 for line in self.services.log_lines(node, 'cinder-volume')
-                 if wanted in line]
-        self.t.write(''.join(lines))
-        self.t.check(len(lines) == 1, 'the backup read a reflink clone of '
-                     'attached vol1, not the live file')
+        # backup_use_temp_snapshot = true (guest.py): cinder backs up an
+        # attached volume from a temporary snapshot, which the driver makes
+        # by reflink: one point in time of the live disk, made at once.
+        backup = self.cloud.show('backup', 'bak1')['id']
+        lines = self.log_lines_with('Backup %s of volume %s reads temporary '
+                                    'snapshot' % (backup,
+                                                  self.cloud.show(
+                                                      'volume',
+                                                      'vol1')['id']))
+        self.t.check(len(lines) == 1, 'the backup read a temporary '
+                     'snapshot (a reflink) of attached vol1, not the live '
+                     'file')
         self.cloud.openstack('volume', 'backup', 'restore', 'bak1',
                              'vol-restored')
         self.cloud.wait('backup', 'bak1', timeout=900)
         self.cloud.wait('volume', 'vol-restored', timeout=900)
         self.expect_text('node2', self.path_of('vol-restored'),
                          BEFORE_SNAPSHOT)
+
+    def backup_of_snapshot(self):
+        self.t.section('backup of a snapshot (--snapshot): it reads the '
+                       'snapshot file itself, restore')
+        self.cloud.openstack('volume', 'snapshot', 'create', '--force',
+                             '--volume', 'vol1', 'snap-for-backup')
+        self.cloud.wait('snapshot', 'snap-for-backup')
+        self.cloud.openstack('volume', 'backup', 'create', '--snapshot',
+                             'snap-for-backup', '--name', 'bak-snap', 'vol1')
+        self.cloud.wait('backup', 'bak-snap', timeout=900)
+        lines = self.log_lines_with('Backup %s of volume %s reads snapshot '
+                                    '%s' % (self.cloud.show('backup',
+                                                            'bak-snap')['id'],
+                                            self.cloud.show('volume',
+                                                            'vol1')['id'],
+                                            self.cloud.show(
+                                                'snapshot',
+                                                'snap-for-backup')['id']))
+        self.t.check(len(lines) == 1, 'the backup read snap-for-backup\'s '
+                     'file, no temporary volume')
+        self.cloud.openstack('volume', 'backup', 'restore', 'bak-snap',
+                             'vol-from-bak-snap')
+        self.cloud.wait('backup', 'bak-snap', timeout=900)
+        self.cloud.wait('volume', 'vol-from-bak-snap', timeout=900)
+        self.expect_text('node1', self.path_of('vol-from-bak-snap'),
+                         BEFORE_SNAPSHOT)
+        self.cloud.openstack('volume', 'delete', 'vol-from-bak-snap')
+        self.cloud.openstack('volume', 'backup', 'delete', 'bak-snap')
+        self.cloud.wait_gone('volume', 'vol-from-bak-snap')
+        self.cloud.wait_gone('backup', 'bak-snap')
+        self.cloud.openstack('volume', 'snapshot', 'delete',
+                             'snap-for-backup')
+        self.cloud.wait_gone('snapshot', 'snap-for-backup')
 
     def revert(self):
         self.t.section('revert vol1 to snap1: a complete new file is '

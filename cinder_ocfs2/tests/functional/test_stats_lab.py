@@ -21,10 +21,15 @@ lock resources (debugfs ``ocfs2/<uuid>/locking_state``) is the oracle:
 after the caches are dropped, node1 holds none for volume files that node2
 made; a stats refresh must not add one per file, while a plain ``stat`` of
 every file (what the driver did before) does.
+
+The count of volume files follows what the other node creates and
+deletes although node1 lists a LUN root again only when it changed.
 """
 
+import time
 import uuid
 
+from cinder_ocfs2 import pools
 from cinder_ocfs2.tests.functional import base
 
 FILES = 300
@@ -78,3 +83,29 @@ class StatsRefreshLocksTest(base.LabTestCase):
         self.assertGreater(stat_locks, FILES * 0.8)
         # A few for the LUN roots, the marker and the member views.
         self.assertLess(refresh_locks, 30)
+
+    def _volume_count(self):
+        stats = self.node1.call('get_volume_stats')[0]
+        return {p['pool_name']: p for p in stats['pools']}[POOL][
+            'volume_count']
+
+    def _quiet(self):
+        # Older than the counter's racy window: node1 keeps its count of
+        # the LUN root and lists it again only when the root changes.
+        time.sleep(pools.VolumeCounter.RACY_SECONDS + 1)
+
+    def test_count_follows_creates_and_deletes_on_the_other_node(self):
+        self._quiet()
+        counted = self._volume_count()
+        self.assertEqual(counted, self._volume_count())
+        self._quiet()
+        # The root's mtime, changed by node2, is what node1 must see.
+        extra = 'volume-%s' % uuid.uuid4()
+        self.addCleanup(self.sh, 'node2', 'rm -f %s/%s' % (self.lun, extra))
+        self.sh('node2', 'truncate -s 1G %s/%s' % (self.lun, extra))
+        self.assertEqual(counted + 1, self._volume_count())
+        self._quiet()
+        self.assertEqual(counted + 1, self._volume_count())
+        self.sh('node2', 'rm %s/%s %s/%s' % (self.lun, extra, self.lun,
+                                             self.names[0]))
+        self.assertEqual(counted - 1, self._volume_count())

@@ -91,3 +91,80 @@ class PoolsTestCase(testtools.TestCase):
         self.assertFalse(stats['thin_provisioning_support'])
         self.assertTrue(stats['thick_provisioning_support'])
         self.assertFalse(stats['fast_snapshot_support'])
+
+
+def _volume_name(number):
+    return 'volume-%08d-0000-0000-0000-000000000000' % number
+
+
+class VolumeCounterTestCase(testtools.TestCase):
+    """The count is reused only while the LUN root is unchanged and old."""
+
+    def setUp(self):
+        super().setUp()
+        self.lun = self.useFixture(fixtures.TempDir()).path
+        for number in range(3):
+            open(os.path.join(self.lun, _volume_name(number)), 'wb').close()
+        self.listings = mock.Mock(wraps=pools.count_volume_files)
+        self.useFixture(fixtures.MonkeyPatch(
+            'cinder_ocfs2.pools.count_volume_files', self.listings))
+        self.now = os.stat(self.lun).st_ctime + 60
+        self.counter = pools.VolumeCounter(clock=lambda: self.now)
+
+    def touch_directory(self, seconds_later):
+        # Gives the directory a new mtime (and ctime) whatever the
+        # filesystem's timestamp granularity.
+        mtime = os.stat(self.lun).st_mtime + seconds_later
+        os.utime(self.lun, (mtime, mtime))
+        self.now = os.stat(self.lun).st_ctime + 60
+
+    def test_unchanged_directory_is_listed_once(self):
+        self.assertEqual(3, self.counter.count(self.lun))
+        self.assertEqual(3, self.counter.count(self.lun))
+        self.assertEqual(3, pools.read_capacity(
+            self.lun, self.counter).volume_count)
+        self.assertEqual(1, self.listings.call_count)
+
+    def test_new_volume_file_is_counted(self):
+        self.assertEqual(3, self.counter.count(self.lun))
+        open(os.path.join(self.lun, _volume_name(7)), 'wb').close()
+        self.touch_directory(1)
+        self.assertEqual(4, self.counter.count(self.lun))
+        self.assertEqual(2, self.listings.call_count)
+
+    def test_removed_volume_file_is_counted(self):
+        self.assertEqual(3, self.counter.count(self.lun))
+        os.unlink(os.path.join(self.lun, _volume_name(0)))
+        self.touch_directory(1)
+        self.assertEqual(2, self.counter.count(self.lun))
+
+    def test_recently_changed_directory_is_listed_every_time(self):
+        # Changed within RACY_SECONDS: a change in the same timestamp tick
+        # would not show, so nothing is kept.
+        self.now = os.stat(self.lun).st_ctime + 1
+        self.assertEqual(3, self.counter.count(self.lun))
+        self.assertEqual(3, self.counter.count(self.lun))
+        self.assertEqual(2, self.listings.call_count)
+        self.now += pools.VolumeCounter.RACY_SECONDS
+        self.counter.count(self.lun)
+        self.counter.count(self.lun)
+        self.assertEqual(3, self.listings.call_count)
+
+    def test_another_directory_at_the_path_is_listed(self):
+        # A LUN unmounted and another mounted there: another inode/device.
+        self.assertEqual(3, self.counter.count(self.lun))
+        other = self.useFixture(fixtures.TempDir()).path
+        open(os.path.join(other, _volume_name(9)), 'wb').close()
+        moved = self.lun + '.old'
+        os.rename(self.lun, moved)
+        os.rename(other, self.lun)
+        self.addCleanup(os.rename, moved, other)
+        self.now = os.stat(self.lun).st_ctime + 60
+        self.assertEqual(1, self.counter.count(self.lun))
+
+    def test_stats_no_volume_file(self):
+        stat = mock.Mock(wraps=os.stat)
+        self.useFixture(fixtures.MonkeyPatch('os.stat', stat))
+        self.counter.count(self.lun)
+        self.counter.count(self.lun)
+        self.assertEqual([mock.call(self.lun)] * 2, stat.call_args_list)
