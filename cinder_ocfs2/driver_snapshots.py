@@ -24,6 +24,7 @@ is refused. qcow2 volumes use the RemoteFS qcow2 overlay chains.
 Every operation holds the source volume's cluster-wide lock.
 """
 
+import contextlib
 import os
 
 from oslo_log import log as logging
@@ -33,11 +34,16 @@ from cinder.i18n import _
 from cinder.image import image_utils
 
 from cinder_ocfs2 import exception
+from cinder_ocfs2 import reflink
 from cinder_ocfs2 import volume_files
 
 LOG = logging.getLogger(__name__)
 
 RAW = volume_files.RAW
+# A point-in-time reflink of an attached volume, made beside it for the
+# time of a full copy to another LUN; named after the new volume, so that
+# the new volume's delete removes a leftover of a killed process.
+POINT_IN_TIME_SUFFIX = '.source'
 QCOW2 = volume_files.QCOW2
 
 
@@ -116,21 +122,61 @@ class SnapshotsMixin:
                                           'lun': source_lun})
             return self._copy_raw_volume(
                 os.path.join(source_lun.path, src_vref.name), source_lun,
-                volume, 'volume %s' % src_vref.id)
+                volume, 'volume %s' % src_vref.id,
+                live=self._is_attached(src_vref))
 
-    def _copy_raw_volume(self, source_path, source_lun, volume, what):
-        """Make a new raw volume from a raw file, then grow it to size."""
+    def _copy_raw_volume(self, source_path, source_lun, volume, what,
+                         live=False):
+        """Make a new raw volume from a raw file, then grow it to size.
+
+        :param live: the source is an attached volume's file, which a
+            guest may be writing: a full copy to another LUN then reads a
+            reflink of it made first (one point in time), not the file.
+        """
         if not os.path.exists(source_path):
             raise exception.VolumeFileMissing(name=what, path=source_path,
                                               pool=source_lun.pool)
         lun = self._place(volume)
         target = os.path.join(lun.path, volume.name)
         same_lun = lun.path == source_lun.path
+        with contextlib.ExitStack() as stack:
+            if live and not same_lun:
+                source_path = stack.enter_context(self._point_in_time(
+                    source_path, source_lun, volume, what))
+                what += ' (a reflink of it, one point in time)'
+            self._copy_raw_file(source_path, lun, target, volume, what,
+                                use_reflink=same_lun and
+                                self._can_reflink(lun))
+        self._record_format(volume, RAW)
+        return {'provider_location': lun.pool}
+
+    @contextlib.contextmanager
+    def _point_in_time(self, source_path, source_lun, volume, what):
+        """A reflink of source_path beside it while the block runs.
+
+        Callers hold the source volume's lock and have checked that its
+        LUN can reflink.
+        """
+        frozen = os.path.join(source_lun.path,
+                              volume.name + POINT_IN_TIME_SUFFIX)
+        volume_files.remove(frozen)
+        with volume_files.no_space_errors(
+                source_lun, 'taking a point-in-time reflink of %s for' % what,
+                volume.name):
+            # A reflink or nothing: a full copy would read the live file.
+            reflink.clone_file(source_path, frozen, self._file_mode)
+        try:
+            yield frozen
+        finally:
+            volume_files.remove(frozen)
+
+    def _copy_raw_file(self, source_path, lun, target, volume, what,
+                       use_reflink):
         with volume_files.no_space_errors(lun, 'copying %s to' % what,
                                           volume.name):
             method = volume_files.copy_raw(
                 self._execute_quietly, source_path, target, self._file_mode,
-                use_reflink=same_lun and self._can_reflink(lun))
+                use_reflink=use_reflink)
             try:
                 volume_files.grow_raw(
                     target, volume.size * units.Gi,
@@ -142,8 +188,6 @@ class SnapshotsMixin:
                  '%(method)s.',
                  {'name': volume.name, 'lun': lun, 'what': what,
                   'method': method})
-        self._record_format(volume, RAW)
-        return {'provider_location': lun.pool}
 
     def _copy_volume_from_snapshot(self, snapshot, volume, volume_size,
                                    src_encryption_key_id=None,

@@ -107,6 +107,9 @@ class Scenario:
         name_id = shown.get('os-vol-mig-status-attr:name_id') or shown['id']
         return '%s/%s/volume-%s' % (guest.MOUNT_BASE, pool, name_id)
 
+    def id_of(self, kind, name):
+        return self.cloud.show(kind, name)['id']
+
     def read_text(self, node, path, length):
         line = 'head -c %d %s' % (length, shlex.quote(path))
         return self.guest(node, line)
@@ -169,7 +172,6 @@ class Scenario:
         self.groups()
         self.attach()
         self.backup_restore()
-        self.backup_of_snapshot()
         self.detach()
         self.extend()
         self.snapshots()
@@ -657,12 +659,9 @@ class Scenario:
         # backup_use_temp_snapshot = true (guest.py): cinder backs up an
         # attached volume from a temporary snapshot, which the driver makes
         # by reflink: one point in time of the live disk, made at once.
-        backup = self.cloud.show('backup', 'bak1')['id']
-        lines = self.log_lines_with('Backup %s of volume %s reads temporary '
-                                    'snapshot' % (backup,
-                                                  self.cloud.show(
-                                                      'volume',
-                                                      'vol1')['id']))
+        lines = self.log_lines_with(
+            'Backup %s of volume %s reads temporary snapshot'
+            % (self.id_of('backup', 'bak1'), self.id_of('volume', 'vol1')))
         self.t.check(len(lines) == 1, 'the backup read a temporary '
                      'snapshot (a reflink) of attached vol1, not the live '
                      'file')
@@ -672,39 +671,6 @@ class Scenario:
         self.cloud.wait('volume', 'vol-restored', timeout=900)
         self.expect_text('node2', self.path_of('vol-restored'),
                          BEFORE_SNAPSHOT)
-
-    def backup_of_snapshot(self):
-        self.t.section('backup of a snapshot (--snapshot): it reads the '
-                       'snapshot file itself, restore')
-        self.cloud.openstack('volume', 'snapshot', 'create', '--force',
-                             '--volume', 'vol1', 'snap-for-backup')
-        self.cloud.wait('snapshot', 'snap-for-backup')
-        self.cloud.openstack('volume', 'backup', 'create', '--snapshot',
-                             'snap-for-backup', '--name', 'bak-snap', 'vol1')
-        self.cloud.wait('backup', 'bak-snap', timeout=900)
-        lines = self.log_lines_with('Backup %s of volume %s reads snapshot '
-                                    '%s' % (self.cloud.show('backup',
-                                                            'bak-snap')['id'],
-                                            self.cloud.show('volume',
-                                                            'vol1')['id'],
-                                            self.cloud.show(
-                                                'snapshot',
-                                                'snap-for-backup')['id']))
-        self.t.check(len(lines) == 1, 'the backup read snap-for-backup\'s '
-                     'file, no temporary volume')
-        self.cloud.openstack('volume', 'backup', 'restore', 'bak-snap',
-                             'vol-from-bak-snap')
-        self.cloud.wait('backup', 'bak-snap', timeout=900)
-        self.cloud.wait('volume', 'vol-from-bak-snap', timeout=900)
-        self.expect_text('node1', self.path_of('vol-from-bak-snap'),
-                         BEFORE_SNAPSHOT)
-        self.cloud.openstack('volume', 'delete', 'vol-from-bak-snap')
-        self.cloud.openstack('volume', 'backup', 'delete', 'bak-snap')
-        self.cloud.wait_gone('volume', 'vol-from-bak-snap')
-        self.cloud.wait_gone('backup', 'bak-snap')
-        self.cloud.openstack('volume', 'snapshot', 'delete',
-                             'snap-for-backup')
-        self.cloud.wait_gone('snapshot', 'snap-for-backup')
 
     def revert(self):
         self.t.section('revert vol1 to snap1: a complete new file is '

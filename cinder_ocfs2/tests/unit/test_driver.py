@@ -508,6 +508,110 @@ class SnapshotCloneTestCase(TwoLunsTestBase):
                           self.driver.create_cloned_volume, clone, source)
         self.assertFalse(os.path.exists(self._path(clone, 'lun1')))
 
+    def _fake_reflink(self):
+        """reflink.clone_into as a byte copy (tmpfs has no reflink)."""
+        def clone_into(source_fd, target_fd):
+            os.lseek(source_fd, 0, os.SEEK_SET)
+            size = os.fstat(source_fd).st_size
+            os.ftruncate(target_fd, size)
+            while True:
+                chunk = os.read(source_fd, MiB)
+                if not chunk:
+                    break
+                os.write(target_fd, chunk)
+        self.mock_object(self.driver, '_can_reflink', return_value=True)
+        self.mock_object(driver.reflink, 'clone_into',
+                         side_effect=clone_into)
+
+    def _copy_reads(self):
+        """Record what each qemu-img convert reads; still copy for real."""
+        sources = []
+        real = self.driver._execute
+
+        def execute(*cmd, **kwargs):
+            if cmd[:2] == ('qemu-img', 'convert'):
+                sources.append(cmd[-2])
+            return real(*cmd, **kwargs)
+        self.mock_object(self.driver, '_execute', side_effect=execute)
+        return sources
+
+    def test_clone_of_attached_volume_to_another_lun_reads_a_reflink(self):
+        # A guest may write the attached volume during the full copy: the
+        # copy reads a reflink made first, one point in time.
+        source = self._created(data=b'live data', status='in-use',
+                               attach_status='attached')
+        self._fake_reflink()
+        reads = self._copy_reads()
+        clone = self._volume(pool='lun2')
+        update = self.driver.create_cloned_volume(clone, source)
+        self.assertEqual({'provider_location': 'lun2'}, update)
+        frozen = os.path.join(self.node.base, 'lun1',
+                              clone.name + '.source')
+        self.assertEqual([frozen], reads)
+        self.assertEqual(b'live data', self._read(self._path(clone, 'lun2'),
+                                                  9))
+        self.assertFalse(os.path.exists(frozen))
+        self.assertEqual(sha256(self._path(source)),
+                         sha256(self._path(clone, 'lun2')))
+
+    def test_clone_of_attached_volume_copy_failure_leaves_nothing(self):
+        source = self._created(status='in-use', attach_status='attached')
+        before = sha256(self._path(source))
+        self._fake_reflink()
+        clone = self._volume(pool='lun2')
+        failure = processutils.ProcessExecutionError(exit_code=1,
+                                                     stderr='EIO')
+
+        def torn_copy(*cmd, **kwargs):
+            with open(cmd[-1], 'r+b') as target:
+                target.write(b'torn!' * 100)
+            raise failure
+
+        with mock.patch.object(self.driver, '_execute',
+                               side_effect=torn_copy):
+            self.assertRaises(processutils.ProcessExecutionError,
+                              self.driver.create_cloned_volume, clone,
+                              source)
+        self.assertFalse(os.path.exists(self._path(clone, 'lun2')))
+        self.assertFalse(os.path.exists(os.path.join(
+            self.node.base, 'lun1', clone.name + '.source')))
+        self.assertEqual(before, sha256(self._path(source)))
+
+    def test_clone_of_attached_volume_reflink_failure_copies_nothing(self):
+        # No fallback to a full copy of the live file.
+        source = self._created(status='in-use', attach_status='attached')
+        self.mock_object(self.driver, '_can_reflink', return_value=True)
+        self.mock_object(driver.reflink, 'clone_into', side_effect=OSError(
+            errno.ENOSPC, 'No space left on device'))
+        reads = self._copy_reads()
+        clone = self._volume(pool='lun2')
+        self.assertRaises(exception.NoSpaceOnLun,
+                          self.driver.create_cloned_volume, clone, source)
+        self.assertEqual([], reads)
+        self.assertFalse(os.path.exists(self._path(clone, 'lun2')))
+        self.assertFalse(os.path.exists(os.path.join(
+            self.node.base, 'lun1', clone.name + '.source')))
+
+    def test_clone_of_detached_volume_to_another_lun_reads_its_file(self):
+        source = self._created(data=b'at rest')
+        reads = self._copy_reads()
+        clone = self._volume(pool='lun2')
+        self.driver.create_cloned_volume(clone, source)
+        self.assertEqual([self._path(source)], reads)
+
+    def test_leftover_point_in_time_copy_goes_with_the_volume(self):
+        # A killed process leaves <new volume>.source on the source LUN;
+        # deleting the new volume (cinder does, after a failed create)
+        # removes it.
+        clone = self._volume(pool='lun2')
+        leftover = os.path.join(self.node.base, 'lun1',
+                                clone.name + '.source')
+        with open(leftover, 'wb') as out:
+            out.write(b'frozen')
+        clone.provider_location = None
+        self.driver.delete_volume(clone)
+        self.assertFalse(os.path.exists(leftover))
+
     def test_revert_to_snapshot(self):
         volume = self._created(data=b'good data')
         snapshot = self._snapshot(volume)
