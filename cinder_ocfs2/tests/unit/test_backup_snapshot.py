@@ -36,27 +36,11 @@ from cinder.volume import configuration as conf
 
 from cinder_ocfs2 import driver
 from cinder_ocfs2 import exception
+from cinder_ocfs2.tests.unit import fake_node
 from cinder_ocfs2.tests.unit import test_driver
 
 GROUP = test_driver.GROUP
 MiB = test_driver.MiB
-
-
-def fake_clone_into(source_fd, target_fd):
-    """A reflink where the filesystem has none: copy the data, keep holes."""
-    size = os.fstat(source_fd).st_size
-    os.ftruncate(target_fd, size)
-    offset = 0
-    while offset < size:
-        try:
-            start = os.lseek(source_fd, offset, os.SEEK_DATA)
-        except OSError:  # ENXIO: only a hole is left
-            break
-        end = os.lseek(source_fd, start, os.SEEK_HOLE)
-        while start < end:
-            start += os.copy_file_range(source_fd, target_fd, end - start,
-                                        start, start)
-        offset = end
 
 
 def read_through_os_brick(info, offset, size):
@@ -223,7 +207,7 @@ class BackupDeviceTestCase(BackupSnapshotTestBase):
         # A LUN with reflink: snapshots of volumes in use are allowed.
         self.mock_object(self.driver, '_can_reflink', return_value=True)
         self.mock_object(driver.reflink, 'clone_into',
-                         side_effect=fake_clone_into)
+                         side_effect=fake_node.fake_clone_into)
         self.mock_object(objects.Backup, 'save')
         self.mock_object(objects.Snapshot, 'create', autospec=True,
                          side_effect=self._db_create)

@@ -509,19 +509,9 @@ class SnapshotCloneTestCase(TwoLunsTestBase):
         self.assertFalse(os.path.exists(self._path(clone, 'lun1')))
 
     def _fake_reflink(self):
-        """reflink.clone_into as a byte copy (tmpfs has no reflink)."""
-        def clone_into(source_fd, target_fd):
-            os.lseek(source_fd, 0, os.SEEK_SET)
-            size = os.fstat(source_fd).st_size
-            os.ftruncate(target_fd, size)
-            while True:
-                chunk = os.read(source_fd, MiB)
-                if not chunk:
-                    break
-                os.write(target_fd, chunk)
         self.mock_object(self.driver, '_can_reflink', return_value=True)
         self.mock_object(driver.reflink, 'clone_into',
-                         side_effect=clone_into)
+                         side_effect=fake_node.fake_clone_into)
 
     def _copy_reads(self):
         """Record what each qemu-img convert reads; still copy for real."""
