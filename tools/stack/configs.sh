@@ -39,4 +39,20 @@ render_host_configs() {
     )
     mkdir -p "$STACK_DATA/cinder/locks" "$STACK_DATA/glance/images" \
         "$STACK_DATA/glance/staging" "$STACK_DATA/glance/tasks"
+    [ "$STACK_NOVA" = 1 ] && render_nova_configs
+    return 0
+}
+
+render_nova_configs() {
+    export NOVA_PORT PLACEMENT_PORT NEUTRON_PORT
+    render "$STACK_TOOLS/etc/placement.conf.in" "$STACK_ETC/placement/placement.conf"
+    render "$STACK_TOOLS/etc/neutron.conf.in" "$STACK_ETC/neutron/neutron.conf"
+    mkdir -p "$STACK_ETC/neutron/plugins/ml2"
+    cp "$STACK_TOOLS/etc/ml2_conf.ini" "$STACK_ETC/neutron/plugins/ml2/"
+    cp "$STACK_VENV/etc/neutron/api-paste.ini" "$STACK_ETC/neutron/"
+    render "$STACK_TOOLS/etc/nova.conf.in" "$STACK_ETC/nova/nova.conf"
+    # nova's WSGI app loads the first of OS_NOVA_CONFIG_FILES
+    # (api-paste.ini;nova.conf) as its paste file.
+    cp "$STACK_VENV/etc/nova/api-paste.ini" "$STACK_ETC/nova/"
+    mkdir -p "$STACK_DATA/nova/locks" "$STACK_DATA/neutron/locks"
 }

@@ -42,12 +42,17 @@ class Known:
     status: str
 
 
-def query(socket, sql):
+def rows(socket, database, sql):
+    """The rows of a query, as tuples of strings ('NULL' for NULL)."""
     output = subprocess.run(
         ['mariadb', '--no-defaults', '--socket', socket, '--batch',
-         '--skip-column-names', 'cinder', '-e', sql],
+         '--skip-column-names', database, '-e', sql],
         check=True, capture_output=True, text=True).stdout
-    return [Known(*line.split('\t')) for line in output.splitlines()]
+    return [tuple(line.split('\t')) for line in output.splitlines()]
+
+
+def query(socket, sql):
+    return [Known(*row) for row in rows(socket, 'cinder', sql)]
 
 
 def known_files(socket):

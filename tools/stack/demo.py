@@ -148,6 +148,19 @@ class Demo:
                 self.environ['KEYSTONE_PORT'], self.environ['GLANCE_PORT'],
                 self.environ['CINDER_PORT']),
             'Volume types: %s.' % ', '.join(deployment.VOLUME_TYPES),
+        ]
+        if guest.nova_enabled(self.environ):
+            lines += [
+                'Nova: nova-api (port %s), nova-conductor, nova-scheduler, '
+                'placement (%s) and neutron (%s) on 127.0.0.1,'
+                % (self.environ['NOVA_PORT'], self.environ['PLACEMENT_PORT'],
+                   self.environ['NEUTRON_PORT']),
+                'libvirtd and nova-compute on node1 and node2.  No image '
+                'or flavor for servers yet: the walkthrough',
+                'makes its boot-sector images (tools/stack/servers.py); '
+                'servers need --nic none.',
+            ]
+        lines += [
             '',
             'Credentials (admin): %s' % self.openrc,
             '',

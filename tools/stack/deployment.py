@@ -39,6 +39,7 @@ import subprocess
 import sys
 import time
 
+import compute
 import guest
 from transcript import StepFailed
 
@@ -50,6 +51,7 @@ NODES = tuple((node.name, node.address) for node in config.NODES)
 WANTED_SERVICES = {('cinder-volume', '%s@%s' % (node, backend))
                    for node, _ in NODES for backend in guest.BACKENDS}
 WANTED_SERVICES.add(('cinder-backup', 'node1'))
+WANTED_COMPUTES = {('nova-compute', node) for node, _ in NODES}
 SERVICE_START_TIMEOUT = 900
 # Each poll is one CLI call (~1.5 s of CPU the guests need); a progress
 # line is printed at every poll.
@@ -78,6 +80,9 @@ class Deployment:
         self.logs = pathlib.Path(environ['STACK_LOGS'])
         self.lab = lab or lab_module.Lab(run_dir=lab_run_dir(environ))
         self.services = guest.GuestCinder(self.lab, self.tools_dir, environ)
+        self.nova = guest.nova_enabled(environ)
+        self.compute = compute.GuestCompute(self.lab, self.services,
+                                            self.tools_dir, environ)
         self._stack_up = None
 
     # --- up
@@ -107,7 +112,8 @@ class Deployment:
             self.lab.up(
                 luns=4, mounted=('lun1', 'lun2', 'lun3'),
                 forwards=guest.forwarded_ports(self.environ),
-                memory_mb=1536,
+                # nova-compute, libvirtd and a server's qemu: ~400 MiB.
+                memory_mb=2048 if self.nova else 1536,
                 lun_size_mb=int(self.environ.get('STACK_LUN_MB', '8192')),
                 scratch_mb=int(self.environ.get('STACK_CONVERSION_MB',
                                                 '4096')))
@@ -134,20 +140,30 @@ class Deployment:
             t.note('%s: %s' % (node, self.services.start(node,
                                                          'cinder-volume')))
         t.note('node1: %s' % self.services.start('node1', 'cinder-backup'))
+        if self.nova:
+            for node, address in NODES:
+                self.compute.configure(node, address)
+                t.note('%s: %s' % (node, ', '.join(
+                    str(s) for s in self.compute.start(node))))
         t.note('importing cinder under TCG takes a minute or more per '
                'process; guest logs: %s'
                % ', '.join(str(path) for path in self.services.log_paths()))
         self.wait_for_guest_services()
+        if self.nova:
+            self.wait_for_computes()
+
+    def fail_if_any_exited(self):
+        dead = self.services.dead()
+        if dead:
+            raise StepFailed('guest service(s) exited: %s' % ', '.join(
+                '%s (exit %s, log %s)' % (s, code, s.log)
+                for s, code in dead))
 
     def wait_for_guest_services(self):
         t = self.t
         started = time.monotonic()
         while True:
-            dead = self.services.dead()
-            if dead:
-                raise StepFailed('guest service(s) exited: %s' % ', '.join(
-                    '%s (exit %s, log %s)' % (s, code, s.log)
-                    for s, code in dead))
+            self.fail_if_any_exited()
             rows = t.run_json(['openstack', 'volume', 'service', 'list'],
                               quiet=True)
             up = {(r['Binary'], r['Host']) for r in rows
@@ -168,6 +184,39 @@ class Deployment:
             time.sleep(SERVICE_POLL_INTERVAL)
         t.note('guest services up %.0fs after start'
                % (time.monotonic() - started))
+
+    def wait_for_computes(self):
+        """Both nova-computes up, then mapped into cell1."""
+        t = self.t
+        started = time.monotonic()
+        while True:
+            self.fail_if_any_exited()
+            rows = t.run_json(['openstack', 'compute', 'service', 'list',
+                               '--service', 'nova-compute'], quiet=True)
+            up = {(r['Binary'], r['Host']) for r in rows
+                  if r['State'] == 'up'}
+            # A compute's node record (what discover_hosts maps) comes
+            # shortly after its service reports.
+            hypervisors = {('nova-compute', r['Hypervisor Hostname'])
+                           for r in t.run_json(['openstack', 'hypervisor',
+                                                'list'], quiet=True)}
+            if WANTED_COMPUTES <= up & hypervisors:
+                break
+            if time.monotonic() - started > SERVICE_START_TIMEOUT:
+                raise StepFailed('nova-compute not up after %ds: missing '
+                                 '%s' % (SERVICE_START_TIMEOUT,
+                                         _names(WANTED_COMPUTES - up)))
+            t.note('%4.0fs: waiting for %s' % (
+                time.monotonic() - started, _names(WANTED_COMPUTES - up)))
+            time.sleep(SERVICE_POLL_INTERVAL)
+        t.note('nova-compute up on both nodes %.0fs later'
+               % (time.monotonic() - started))
+        # An unmapped compute gets no servers.
+        t.run(['nova-manage', '--config-file',
+               os.path.join(self.environ['STACK_STATE'], 'etc', 'nova',
+                            'nova.conf'),
+               'cell_v2', 'discover_hosts', '--verbose'],
+              env=dict(self.environ, OS_NOVA_DISABLE_EVENTLET_PATCHING='1'))
 
     # --- down
 

@@ -20,6 +20,7 @@
 
 export STACK_VENV STACK_STATE STACK_LOGS STACK_DATA STACK_RUN STACK_PASSWORD MYSQL_SOCKET
 export MYSQL_PORT RABBIT_PORT MEMCACHED_PORT REDIS_PORT KEYSTONE_PORT GLANCE_PORT CINDER_PORT
+export NOVA_PORT PLACEMENT_PORT NEUTRON_PORT STACK_NOVA
 admin_env
 # The lab's Python package from this checkout; the guests run the driver
 # installed in the venv, as a site does.

@@ -91,9 +91,38 @@ backup_compression_algorithm = none
 """
 
 
+# With Nova: nova-compute reaches placement, neutron and cinder, and
+# cinder-volume reaches nova (volume-reimaged events).
+NOVA_PORT_VARIABLES = ('PLACEMENT_PORT', 'NEUTRON_PORT', 'CINDER_PORT',
+                       'NOVA_PORT')
+
+# cinder-volume calls nova through the compute service's internal
+# endpoint, which keystone_setup.py points at the guests' forward.
+NOVA_SECTION = """
+[nova]
+interface = internal
+region_name = RegionOne
+token_auth_url = http://{services_ip}:{keystone_port}/v3
+auth_type = password
+auth_url = http://{services_ip}:{keystone_port}
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = cinder
+password = {password}
+"""
+
+
+def nova_enabled(environ=os.environ):
+    """True if the deployment runs Nova (tools/stack/lib.sh STACK_NOVA)."""
+    return environ.get('STACK_NOVA', '1') == '1'
+
+
 def forwarded_ports(environ=os.environ):
     """The host ports to forward into the guests, from the stack settings."""
-    return [int(environ[name]) for name in PORT_VARIABLES]
+    names = PORT_VARIABLES + (
+        NOVA_PORT_VARIABLES if nova_enabled(environ) else ())
+    return [int(environ[name]) for name in names]
 
 
 class GuestCinder:
@@ -132,7 +161,12 @@ class GuestCinder:
                     backend=backend, mount_base=MOUNT_BASE,
                     shares=','.join(shares),
                     o2cb_cluster=config.CLUSTER_NAME)
-                for backend, shares in BACKENDS.items()))
+                for backend, shares in BACKENDS.items()) + (
+                NOVA_SECTION.format(
+                    services_ip=config.FORWARD_HOST_ADDRESS,
+                    keystone_port=self.environ['KEYSTONE_PORT'],
+                    password=self.environ['STACK_PASSWORD'])
+                if nova_enabled(self.environ) else ''))
         etc = self.lab.exchange_dir(node) / 'cinder'
         etc.mkdir(parents=True, exist_ok=True)
         (etc / 'cinder.conf').write_text(
@@ -147,7 +181,11 @@ class GuestCinder:
         line = ('mkdir -p /var/lib/cinder/locks && PATH=%s/bin:$PATH '
                 'exec %s/bin/%s --config-file %s/cinder.conf'
                 % (venv, venv, binary, GUEST_ETC))
-        spawned = self.lab.spawn(node, line, log_name=binary)
+        return self.spawn(node, line, binary)
+
+    def spawn(self, node, line, log_name):
+        """Start a service in node; stop() ends it, newest first."""
+        spawned = self.lab.spawn(node, line, log_name=log_name)
         self.spawned.append(spawned)
         return spawned
 

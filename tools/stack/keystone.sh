@@ -32,8 +32,15 @@ keystone_start() {
     uwsgi_start keystone "$KEYSTONE_PORT" keystone.wsgi.api:application \
         --env OS_KEYSTONE_CONFIG_FILES="$conf"
     admin_env
+    local nova_args=()
+    if [ "$STACK_NOVA" = 1 ]; then
+        nova_args=(--nova-url "http://127.0.0.1:$NOVA_PORT/v2.1"
+                   --nova-internal-url "http://$GUEST_FORWARD_IP:$NOVA_PORT/v2.1"
+                   --placement-url "http://127.0.0.1:$PLACEMENT_PORT"
+                   --neutron-url "http://127.0.0.1:$NEUTRON_PORT")
+    fi
     python3 "$STACK_TOOLS/keystone_setup.py" \
         --password "$STACK_PASSWORD" \
         --glance-url "http://127.0.0.1:$GLANCE_PORT" \
-        --cinder-url "http://127.0.0.1:$CINDER_PORT/v3"
+        --cinder-url "http://127.0.0.1:$CINDER_PORT/v3" "${nova_args[@]}"
 }

@@ -27,6 +27,11 @@ SERVICES = (
     ('glance', 'glance', ('image',), 'glance_url'),
     ('cinder', 'cinder', ('block-storage', 'volumev3'), 'cinder_url'),
 )
+NOVA_SERVICES = (
+    ('nova', 'nova', ('compute',), 'nova_url'),
+    ('placement', 'placement', ('placement',), 'placement_url'),
+    ('neutron', 'neutron', ('network',), 'neutron_url'),
+)
 
 
 def ensure(find, create, name, **attrs):
@@ -34,13 +39,14 @@ def ensure(find, create, name, **attrs):
     return found if found is not None else create(name=name, **attrs)
 
 
-def ensure_endpoints(identity, service, url):
+def ensure_endpoints(identity, service, url, internal_url=None):
     present = {e.interface for e in identity.endpoints(service_id=service.id)}
     for interface in ('public', 'internal', 'admin'):
         if interface not in present:
-            identity.create_endpoint(service_id=service.id,
-                                     interface=interface, url=url,
-                                     region_id='RegionOne')
+            identity.create_endpoint(
+                service_id=service.id, interface=interface,
+                url=internal_url if interface == 'internal' and internal_url
+                else url, region_id='RegionOne')
 
 
 def main():
@@ -48,7 +54,15 @@ def main():
     parser.add_argument('--password', required=True)
     parser.add_argument('--glance-url', required=True)
     parser.add_argument('--cinder-url', required=True)
+    parser.add_argument('--nova-url')
+    parser.add_argument('--placement-url')
+    parser.add_argument('--neutron-url')
+    # cinder-volume in the lab nodes calls nova (volume-reimaged events)
+    # through the guests' forward of the host's port: the internal
+    # endpoint, which only the guests' cinder.conf selects.
+    parser.add_argument('--nova-internal-url')
     args = parser.parse_args()
+    services = SERVICES + (NOVA_SERVICES if args.nova_url else ())
 
     identity = openstack.connect().identity
     domain = identity.find_domain('default')
@@ -56,7 +70,7 @@ def main():
                      'service', domain_id=domain.id)
     admin_role = identity.find_role('admin')
     service_role = ensure(identity.find_role, identity.create_role, 'service')
-    for user_name, service_name, types, url_arg in SERVICES:
+    for user_name, service_name, types, url_arg in services:
         user = ensure(identity.find_user, identity.create_user, user_name,
                       domain_id=domain.id, password=args.password)
         for role in (admin_role, service_role):
@@ -66,7 +80,9 @@ def main():
             if service is None:
                 service = identity.create_service(name=service_name,
                                                   type=service_type)
-            ensure_endpoints(identity, service, getattr(args, url_arg))
+            ensure_endpoints(
+                identity, service, getattr(args, url_arg),
+                args.nova_internal_url if service_type == 'compute' else None)
     print('keystone: service project, users, services and endpoints ready')
 
 

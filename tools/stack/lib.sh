@@ -36,6 +36,15 @@ REDIS_PORT=${REDIS_PORT:-6379}
 KEYSTONE_PORT=${KEYSTONE_PORT:-5000}
 GLANCE_PORT=${GLANCE_PORT:-9292}
 CINDER_PORT=${CINDER_PORT:-8776}
+NOVA_PORT=${NOVA_PORT:-8774}
+PLACEMENT_PORT=${PLACEMENT_PORT:-8778}
+NEUTRON_PORT=${NEUTRON_PORT:-9696}
+# 1: nova (api, conductor, scheduler), placement and neutron's API run on
+# the host and nova-compute in the lab nodes; 0: cinder alone.
+STACK_NOVA=${STACK_NOVA:-1}
+# A host port as the lab guests reach it (qemu guestfwd, lab/config.py
+# FORWARD_HOST_ADDRESS).
+GUEST_FORWARD_IP=10.0.2.100
 
 KEYSTONE_URL=http://$STACK_HOST:$KEYSTONE_PORT/v3
 MYSQL_SOCKET=$STACK_RUN/mysqld.sock

@@ -31,9 +31,24 @@ mariadb_start() {
     wait_for MariaDB 60 mariadb --no-defaults --socket="$MYSQL_SOCKET" -e 'select 1'
     local db
     for db in keystone glance cinder; do
-        mariadb --no-defaults --socket="$MYSQL_SOCKET" -e "
-            CREATE DATABASE IF NOT EXISTS $db;
-            CREATE USER IF NOT EXISTS '$db'@'%' IDENTIFIED BY '$STACK_PASSWORD';
-            GRANT ALL PRIVILEGES ON $db.* TO '$db'@'%';"
+        mariadb_database "$db" "$db"
     done
+    if [ "$STACK_NOVA" = 1 ]; then
+        for db in placement neutron; do
+            mariadb_database "$db" "$db"
+        done
+        # nova's API database, its cell1 database and cell0 (where
+        # instances that failed scheduling live).
+        for db in nova_api nova nova_cell0; do
+            mariadb_database "$db" nova
+        done
+    fi
+}
+
+# mariadb_database DB USER: the database and a user with every right on it.
+mariadb_database() {
+    mariadb --no-defaults --socket="$MYSQL_SOCKET" -e "
+        CREATE DATABASE IF NOT EXISTS $1;
+        CREATE USER IF NOT EXISTS '$2'@'%' IDENTIFIED BY '$STACK_PASSWORD';
+        GRANT ALL PRIVILEGES ON $1.* TO '$2'@'%';"
 }

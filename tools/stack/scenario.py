@@ -28,6 +28,7 @@ import consistency
 import deployment
 import guest
 from openstack_cli import Cloud
+import servers
 from transcript import StepFailed
 
 GIB = 1024 ** 3
@@ -63,6 +64,10 @@ GROUP_BEFORE = 'group member %s before the group snapshot'
 GROUP_AFTER = 'group member %s after the group snapshot'
 # The snapshot manage step.
 MANAGED_SNAPSHOT = 'snap-managed'
+# Well inside cinder's service_down_time (60 s), and far more than chrony
+# leaves (tens of milliseconds); a node without clock sync drifts past it
+# within minutes under load.
+MAX_CLOCK_OFFSET = 2.0
 # How `openstack volume show` names a volume's migration status (admin).
 MIGSTAT = 'os-vol-mig-status-attr:migstat'
 
@@ -77,6 +82,7 @@ class Scenario:
         self.cache_id = None
         self.attachment = None
         self.cloud = Cloud(transcript)
+        self.env = env
         self.mysql_socket = env['MYSQL_SOCKET']
         self.stack_data = pathlib.Path(env['STACK_DATA'])
         self.glance_images = self.stack_data / 'glance' / 'images'
@@ -166,10 +172,13 @@ class Scenario:
     # --- the steps
 
     def run(self):
+        self.clocks('at the start')
         self.services_and_type()
         self.pools_per_lun()
         self.create_show_list()
         self.groups()
+        if guest.nova_enabled(self.env):
+            servers.Servers(self).run()
         self.attach()
         self.backup_restore()
         self.detach()
@@ -190,6 +199,21 @@ class Scenario:
         self.check_consistency('with every volume still there')
         self.delete_everything()
         self.check_consistency('after deleting everything', expect_empty=True)
+        self.clocks('at the end')
+
+    def clocks(self, when):
+        """Each node's clock against the host's (chrony on the RTC).
+
+        cinder's scheduler counts a volume service as down when its last
+        report (stamped with the node's clock) is older than 60 s: a node
+        whose clock fell behind would look dead.
+        """
+        self.t.section('node clocks against the host, %s' % when)
+        for offset in self.lab.clock_offsets().values():
+            self.t.write('%s\n' % offset.summary())
+            self.t.check(abs(offset.offset) < MAX_CLOCK_OFFSET,
+                         '%s is within %.1f s of the host'
+                         % (offset.node, MAX_CLOCK_OFFSET))
 
     def services_and_type(self):
         self.t.section('services and the volume type')

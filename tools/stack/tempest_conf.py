@@ -16,7 +16,10 @@
 
 storage_protocol and vendor_name come from what the driver reports
 (``cinder get-pools --detail``); the feature flags say what the driver
-supports; nova, neutron and swift are absent.
+supports; swift is absent, and so are nova and neutron unless the
+deployment runs them (STACK_NOVA=1): then the servers boot the
+boot-sector images (tools/stack/servers.py) with --nic none semantics
+(no networks exist, tempest creates none).
 """
 
 TEMPLATE = """\
@@ -42,19 +45,18 @@ api_v3 = true
 [service_available]
 cinder = true
 glance = true
-nova = false
-neutron = false
+nova = {nova}
+neutron = {nova}
 swift = false
 
 [compute]
 # Volume-from-image tests take their image from here.
 image_ref = {image_id}
-
+{compute_extra}
 [compute-feature-enabled]
 # The backend reports multiattach (raw files on a cluster filesystem).
-# With nova absent this only enables the multiattach retype test.
 volume_multiattach = true
-
+{compute_features}
 [validation]
 run_validation = false
 
@@ -81,7 +83,8 @@ clone = true
 extend_volume_with_snapshot = true
 # RemoteFS revert is overridden with reflink copies.
 volume_revert = true
-# Attaching needs nova; extending an attached volume too.
+# nova's file volume driver (gpfs) cannot grow a disk under a running
+# guest; the driver reports online_extend_support = False.
 extend_attached_volume = false
 # Volumes: a file in a LUN root, named volume-<id> after an unmanage;
 # snapshots of raw volumes keep their file, snapshot-<id> (both backends
@@ -111,15 +114,63 @@ def pool_properties(get_pools_output):
     return properties
 
 
+# With nova: the boot-sector images and a tiny flavor; both lab nodes run
+# nova-compute and share the LUNs, so a volume-backed server migrates
+# live with no disk copy.  Servers have no network: nothing in the guest
+# can be reached, and the guest is a boot sector, not an OS that detaches
+# or resizes on request.
+COMPUTE_EXTRA = """image_ref_alt = {image_alt}
+flavor_ref = {flavor}
+flavor_ref_alt = {flavor}
+min_compute_nodes = 2
+build_timeout = 600
+fixed_network_name =
+"""
+COMPUTE_FEATURES = """live_migration = true
+volume_backed_live_migration = true
+block_migration_for_live_migration = false
+console_output = true
+vnc_console = false
+spice_console = false
+serial_console = false
+# No guest OS: nothing answers the ACPI calls these need.
+suspend = false
+pause = false
+shelve = false
+rescue = false
+resize = false
+cold_migration = false
+snapshot = false
+change_password = false
+interface_attach = false
+config_drive = false
+metadata_service = false
+"""
+
+
 def render(password, keystone_url, image_id, get_pools_output,
-           backend_names):
+           backend_names, compute=None):
+    """The text of tempest.conf.
+
+    compute: {image_ref, image_ref_alt, flavor_ref} of the boot-sector
+    images when nova runs, else None.
+    """
     pool = pool_properties(get_pools_output)
     missing = {'storage_protocol', 'vendor_name'} - set(pool)
     if missing:
         raise ValueError('cinder get-pools --detail reported no %s'
                          % ', '.join(sorted(missing)))
+    if compute:
+        image_id = compute['image_ref']
     return TEMPLATE.format(password=password, keystone_url=keystone_url,
                            image_id=image_id,
+                           nova=str(bool(compute)).lower(),
+                           compute_extra=COMPUTE_EXTRA.format(
+                               image_alt=compute['image_ref_alt'],
+                               flavor=compute['flavor_ref'])
+                           if compute else '',
+                           compute_features=COMPUTE_FEATURES
+                           if compute else '',
                            backend_names=','.join(backend_names),
                            multi_backend=str(len(backend_names) > 1).lower(),
                            storage_protocol=pool['storage_protocol'],

@@ -321,7 +321,20 @@ dap:
         .word   0, 0                    # buffer offset, segment
         .quad   0                       # first LBA
 
-# The boot signature in the last two bytes of the sector; `as` fails here if
-# the code above has grown past 510 bytes.
+# One partition entry: the image format checks of glance, cinder and nova
+# (oslo.utils' format inspector) refuse a disk whose MBR defines none.  It
+# covers LBA 1 to the end of a 64 MiB disk, type 0xda (non-filesystem
+# data); the BIOS ignores it.  It is the table's second entry: the first
+# (bytes 446-461) overlaps the end of dap above, whose zero bytes make it a
+# valid empty entry.  `as` fails here if the code has grown past 462.
+        .org    462
+        .byte   0x00                    # not active
+        .byte   0, 2, 0                 # CHS start (unused)
+        .byte   0xda                    # type
+        .byte   0xfe, 0xff, 0xff        # CHS end (unused)
+        .long   1                       # first LBA
+        .long   131071                  # sectors
+
+# The boot signature in the last two bytes of the sector.
         .org    510
         .word   0xaa55

@@ -20,11 +20,14 @@
 
 ``up()`` prepares the kernel and initramfs (cached), creates the LUN
 images (and, if asked, each node's own ext4 scratch disk), boots both
-guests, formats the LUNs from node1, brings the o2cb cluster online on
-both nodes and mounts the chosen LUNs.  ``down()`` (also run by the
-context manager, on errors and on SIGTERM) powers both guests off cleanly
-and kills whatever qemu it started that is left.  A lab left
-running by ``ocfs2-lab up`` is reused with ``Lab.attach()``.
+guests, starts chronyd on each guest's RTC (``timesync``: qemu's RTC
+counts the host's time), formats the LUNs from node1, brings the o2cb
+cluster online on both nodes, mounts the chosen LUNs and calibrates the
+guests' clocks against the host's; ``clock_offsets()`` measures them.
+``down()`` (also run by the context manager, on errors and on SIGTERM)
+powers both guests off cleanly and kills whatever qemu it started that is
+left.  A lab left running by ``ocfs2-lab up`` is reused with
+``Lab.attach()``.
 """
 
 import concurrent.futures
@@ -47,6 +50,7 @@ from cinder_ocfs2.tests.functional.lab import kernel
 from cinder_ocfs2.tests.functional.lab import packages
 from cinder_ocfs2.tests.functional.lab import rundir
 from cinder_ocfs2.tests.functional.lab import status as lab_status
+from cinder_ocfs2.tests.functional.lab import timesync
 from cinder_ocfs2.tests.functional.lab import vm
 
 LOG = logging.getLogger(__name__)
@@ -146,6 +150,11 @@ class Lab:
             self._prepare_run_dir(spec)
         with self._step('boot both VMs (agent ready)'):
             self._boot(spec, guest_kernel, image)
+        # Started at once so that chronyd has settled on the RTC by the
+        # time the cluster is up; a guest without /dev/rtc0 or chronyd is
+        # logged and runs on its own clock.
+        with self._step('clock sync: chronyd on the RTC'):
+            clocks = timesync.start_all(self)
         with self._step('mkfs %d LUNs, o2cb online (%s heartbeat)'
                         % (spec.luns, spec.heartbeat.value)):
             self._cluster_online(spec)
@@ -155,6 +164,9 @@ class Lab:
                 self._parallel([(node.name, cluster.mount(
                     lun, spec.heartbeat)) for node in config.NODES
                     for lun in spec.mounted], timeout=MOUNT_TIMEOUT)
+        if clocks:
+            with self._step('clock sync: RTC phase against the host'):
+                timesync.calibrate_all(self, clocks)
 
     @contextlib.contextmanager
     def _step(self, name):
@@ -379,6 +391,28 @@ class Lab:
     def status(self):
         """A status.LabStatus of this run folder (cheap, safe to call)."""
         return lab_status.read_status(self)
+
+    def clock_offsets(self, nodes=None, samples=timesync.OFFSET_SAMPLES):
+        """Each guest's clock against the host's: {node: ClockOffset}.
+
+        A clock.ClockOffset per node (default: every node up): the guest
+        minus the host as the host measures it (``date +%s.%N`` in the
+        guest between two readings of the host's clock, samples times:
+        offset +/- uncertainty, half the round trip or better), chronyd's
+        ``chronyc -n tracking`` in the guest (tracking, or tracking_error
+        saying why not) and the RTC correction the feeder applies.
+        ``summary()`` gives one line per node.
+        """
+        return timesync.offsets(self, nodes, samples)
+
+    def calibrate_clocks(self, nodes=None):
+        """Measure the RTC's phase against the host again, on each node.
+
+        ``up()`` does it once; again, it corrects what is left (see
+        ``clock_offsets()``).  {node: timesync.Calibration, or None when
+        it could not, logged}.
+        """
+        return timesync.calibrate_all(self, nodes or self.nodes_up)
 
     # --- bringing the lab down
 
