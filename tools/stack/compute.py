@@ -34,6 +34,10 @@ import uuid
 from cinder_ocfs2.tests.functional.lab import config
 
 GUEST_ETC = '/lab/nova'
+# What start() spawns in a node, by the names its logs carry.
+LIBVIRTD = 'libvirtd'
+NOVA_COMPUTE = 'nova-compute'
+SERVICE_NAMES = (LIBVIRTD, NOVA_COMPUTE)
 NOVA_STATE = '%s/nova' % config.SCRATCH_MOUNT
 
 # qemu.conf: the nodes have no libvirt-qemu user (no libvirt-daemon-system
@@ -116,10 +120,10 @@ class GuestCompute:
                      check=True)
         libvirtd = self.services.spawn(
             node, 'exec libvirtd --listen -f %s/libvirtd.conf' % GUEST_ETC,
-            'libvirtd')
+            LIBVIRTD)
         venv = self.environ['STACK_VENV']
         compute = self.services.spawn(
             node, 'PATH=%s/bin:$PATH exec %s/bin/nova-compute '
             '--config-file %s/nova.conf' % (venv, venv, GUEST_ETC),
-            'nova-compute')
+            NOVA_COMPUTE)
         return libvirtd, compute

@@ -214,17 +214,19 @@ class GuestCinder:
         return [(s, s.exit_code()) for s in self.spawned
                 if s.exit_code() is not None]
 
-    def stop(self, timeout=30):
-        """Stop every service started here, newest first.
+    def stop(self, timeout=30, names=None):
+        """Stop the services started here (or those named); return them.
 
-        SIGTERM to its process group (by the recorded PID), SIGKILL what
-        is left after timeout seconds.
+        Newest first: SIGTERM to its process group (by the recorded
+        PID), SIGKILL what is left after timeout seconds.
         """
-        for spawned in reversed(self.spawned):
+        chosen = [s for s in self.spawned if names is None or s.name in names]
+        for spawned in reversed(chosen):
             if spawned.exit_code() is None:
                 if self.lab.stop(spawned, 'TERM', timeout) is None:
                     self.lab.stop(spawned, 'KILL', 10)
-        self.spawned = []
+        self.spawned = [s for s in self.spawned if s not in chosen]
+        return chosen
 
     def log_lines(self, node, binary):
         """The lines a service of node has logged so far."""

@@ -125,6 +125,10 @@ flavor_ref_alt = {flavor}
 min_compute_nodes = 2
 build_timeout = 600
 fixed_network_name =
+# Tests pinned to a compute microversion (2.20 attach to a stopped server,
+# 2.60 multiattach) skip unless the range reaches theirs.
+min_microversion = 2.1
+max_microversion = latest
 """
 COMPUTE_FEATURES = """live_migration = true
 volume_backed_live_migration = true

@@ -18,6 +18,10 @@ Deployment up (deployment.py), then every user operation through the real
 ``openstack`` and ``cinder`` CLIs with keystone auth, each checked
 (scenario.py).  Stops at the first failure; always tears everything down
 and leaves the logs in $STACK_LOGS.  Run it through tools/walkthrough.
+
+With WALKTHROUGH_TEMPEST=1 (CI), tempest runs on the same deployment once
+the walkthrough passed (tempest_run.py; TEMPEST_NOVA=0 leaves its compute
+tests out): one deployment instead of two.
 """
 
 import os
@@ -28,6 +32,7 @@ import traceback
 
 import deployment
 import scenario
+import tempest_run
 from transcript import StepFailed
 from transcript import Transcript
 
@@ -38,9 +43,15 @@ def main():
     t = Transcript(logs / 'walkthrough.log')
     started = time.monotonic()
     failure = None
+    tempest = None
     try:
         with deployment.deployed(t, tools) as (lab, services):
             scenario.Scenario(t, lab, services, os.environ).run()
+            if os.environ.get('WALKTHROUGH_TEMPEST') == '1':
+                t.note('walkthrough steps passed after %.0fs; tempest runs '
+                       'on the same deployment'
+                       % (time.monotonic() - started))
+                tempest = tempest_run.run_on(t, services, os.environ)
     except StepFailed as err:
         failure = str(err)
     except Exception as err:  # a bug, or the lab failing
@@ -52,6 +63,12 @@ def main():
         t.write('\nWALKTHROUGH FAILED: %s\n' % failure)
         return 1
     t.write('\nWALKTHROUGH PASSED\n')
+    if tempest:
+        rc, tests, elapsed = tempest
+        if tempest_run.outcome(rc, tempest_run.report(t, tests, elapsed)):
+            t.write('\nTEMPEST FAILED (exit %d)\n' % rc)
+            return 1
+        t.write('\nTEMPEST PASSED\n')
     return 0
 
 

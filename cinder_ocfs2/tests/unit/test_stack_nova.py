@@ -30,6 +30,7 @@ import compute  # noqa: E402
 import guest  # noqa: E402
 import servers  # noqa: E402
 import tempest_conf  # noqa: E402
+import tempest_run  # noqa: E402
 
 # As Debian's qemu 7.2 prints HMP `qemu-io -d DEV "read -v 0 37"` into the
 # domain's log, after libvirt's own lines and an earlier read.
@@ -120,6 +121,7 @@ class TempestConfTest(unittest.TestCase):
         self.assertEqual('false', conf['service_available']['neutron'])
         self.assertEqual('volume-image', conf['compute']['image_ref'])
         self.assertNotIn('flavor_ref', conf['compute'])
+        self.assertNotIn('max_microversion', conf['compute'])
         self.assertNotIn('live_migration', conf['compute-feature-enabled'])
 
     def test_with_nova(self):
@@ -131,6 +133,7 @@ class TempestConfTest(unittest.TestCase):
         self.assertEqual('boot-b', conf['compute']['image_ref_alt'])
         self.assertEqual('42', conf['compute']['flavor_ref'])
         self.assertEqual('2', conf['compute']['min_compute_nodes'])
+        self.assertEqual('latest', conf['compute']['max_microversion'])
         features = conf['compute-feature-enabled']
         self.assertEqual('true', features['volume_backed_live_migration'])
         self.assertEqual('false',
@@ -164,3 +167,66 @@ class GuestSettingsTest(unittest.TestCase):
                             compute.host_uuid('node2'))
         self.assertEqual(compute.host_uuid('node1'),
                          compute.host_uuid('node1'))
+
+
+class TempestNovaTest(unittest.TestCase):
+    """tools/tempest and the walkthrough's tempest (WALKTHROUGH_TEMPEST)."""
+
+    def test_nova_deployed(self):
+        self.assertTrue(tempest_run.nova({'STACK_NOVA': '1'}))
+
+    def test_compute_tests_left_out(self):
+        self.assertFalse(tempest_run.nova({'STACK_NOVA': '1',
+                                           'TEMPEST_NOVA': '0'}))
+
+    def test_no_nova_deployed(self):
+        self.assertFalse(tempest_run.nova({'STACK_NOVA': '0',
+                                           'TEMPEST_NOVA': '1'}))
+
+    def test_outcome(self):
+        self.assertEqual(0, tempest_run.outcome(0, {'fail': 0}))
+        self.assertEqual(1, tempest_run.outcome(0, {'fail': 2}))
+        self.assertEqual(1, tempest_run.outcome(1, {'fail': 0}))
+
+
+class FakeSpawned:
+
+    def __init__(self, node, name):
+        self.node, self.name = node, name
+
+    def exit_code(self):
+        return None
+
+
+class FakeLab:
+
+    def __init__(self):
+        self.stopped = []
+
+    def stop(self, spawned, signal, timeout):
+        self.stopped.append((spawned.node, spawned.name, signal))
+        return 0
+
+
+class StopNamedServicesTest(unittest.TestCase):
+
+    def test_only_the_named_stop_newest_first(self):
+        lab = FakeLab()
+        services = guest.GuestCinder(lab, STACK_TOOLS, {})
+        volume = FakeSpawned('node1', 'cinder-volume')
+        libvirtd = FakeSpawned('node1', compute.LIBVIRTD)
+        nova = FakeSpawned('node1', compute.NOVA_COMPUTE)
+        services.spawned = [volume, libvirtd, nova]
+        stopped = services.stop(names=compute.SERVICE_NAMES)
+        self.assertEqual([libvirtd, nova], stopped)
+        self.assertEqual([('node1', 'nova-compute', 'TERM'),
+                          ('node1', 'libvirtd', 'TERM')], lab.stopped)
+        self.assertEqual([volume], services.spawned)
+
+    def test_all_by_default(self):
+        lab = FakeLab()
+        services = guest.GuestCinder(lab, STACK_TOOLS, {})
+        services.spawned = [FakeSpawned('node2', 'cinder-volume')]
+        services.stop()
+        self.assertEqual([('node2', 'cinder-volume', 'TERM')], lab.stopped)
+        self.assertEqual([], services.spawned)
