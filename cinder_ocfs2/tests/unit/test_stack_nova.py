@@ -203,6 +203,10 @@ class FakeLab:
     def __init__(self):
         self.stopped = []
 
+    def spawn(self, node, line, log_name):
+        self.lines = getattr(self, 'lines', []) + [line]
+        return FakeSpawned(node, log_name)
+
     def stop(self, spawned, signal, timeout):
         self.stopped.append((spawned.node, spawned.name, signal))
         return 0
@@ -230,3 +234,18 @@ class StopNamedServicesTest(unittest.TestCase):
         services.stop()
         self.assertEqual([('node2', 'cinder-volume', 'TERM')], lab.stopped)
         self.assertEqual([], services.spawned)
+
+
+class GuestServiceLineTest(unittest.TestCase):
+
+    def test_openssl_without_vector_code(self):
+        lab = FakeLab()
+        services = guest.GuestCinder(lab, STACK_TOOLS,
+                                     {'STACK_VENV': '/opt/venv'})
+        services.start('node1', 'cinder-backup')
+        line = lab.lines[0]
+        # The mask reaches the exec'd service (a prefix assignment), quoted
+        # against the shell's tilde expansion.
+        self.assertIn("OPENSSL_ia32cap='~0x1000020000000000:~0x20' exec "
+                      "/opt/venv/bin/cinder-backup --config-file "
+                      "/lab/cinder/cinder.conf", line)
