@@ -69,10 +69,9 @@ def prepare_workspace(t, cloud, state, env):
     # After the walkthrough (same deployment) the types are there already.
     types = {row['Name'] for row in cloud.openstack_json(
         'volume', 'type', 'list', quiet=True)}
-    for backend in guest.BACKENDS:
-        if backend not in types:
-            cloud.openstack('volume', 'type', 'create', '--property',
-                            'volume_backend_name=%s' % backend, backend)
+    deployment.create_volume_types(cloud, {
+        name: backend for name, backend in deployment.BACKEND_TYPES.items()
+        if name not in types})
     deadline = time.monotonic() + 180
     while 'storage_protocol' not in cloud.cinder('get-pools', '--detail'):
         if time.monotonic() > deadline:

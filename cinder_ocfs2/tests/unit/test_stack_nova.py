@@ -241,11 +241,11 @@ class GuestServiceLineTest(unittest.TestCase):
     def test_openssl_without_vector_code(self):
         lab = FakeLab()
         services = guest.GuestCinder(lab, STACK_TOOLS,
-                                     {'STACK_VENV': '/opt/venv'})
+                                     {'STACK_VENV': 'stack-venv'})
         services.start('node1', 'cinder-backup')
         line = lab.lines[0]
         # The mask reaches the exec'd service (a prefix assignment), quoted
         # against the shell's tilde expansion.
         self.assertIn("OPENSSL_ia32cap='~0x1000020000000000:~0x20' exec "
-                      "/opt/venv/bin/cinder-backup --config-file "
+                      "stack-venv/bin/cinder-backup --config-file "
                       "/lab/cinder/cinder.conf", line)
